@@ -1,0 +1,20 @@
+"""Errors a user can act on: each names the file and line, or the key and value, at fault."""
+
+
+class NerTaggerError(Exception):
+    """Base class: anything raised on purpose by ner_tagger."""
+
+
+class DataError(NerTaggerError, ValueError):
+    """Bad training or evaluation data. The message starts with ``path:line:`` when a line is at fault."""
+
+    def __init__(self, message, path=None, line=None):
+        self.path, self.line, self.reason = path, line, message
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+
+
+class HParamsError(NerTaggerError, ValueError):
+    """A hyperparameter with an unknown name or a value outside its declared type or range."""

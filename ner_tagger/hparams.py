@@ -1,0 +1,209 @@
+"""Every hyperparameter in one typed place, validated once.
+
+Downstream code receives an :class:`HParams` (or its ``params`` dict inside ``model_fn``) and trusts it.
+Values arrive from four sources, all funnelled through :meth:`HParams.from_dict`: a JSON config file in
+``configs/``, command-line flags, SageMaker's ``hyperparameters.json`` (every value a string, plain or
+JSON-encoded) and the ``params.json`` written beside an exported model.
+"""
+import dataclasses
+import json
+import math
+from typing import Any, Dict, Mapping, Optional
+
+from ner_tagger.errors import HParamsError
+
+TAG_SCHEMES = ("auto", "iob1", "iob2", "iobes")
+ENCODINGS = ("iob2", "iobes")
+CHAR_REPRESENTATIONS = ("cnn", "lstm", "none")
+
+
+def _field(default, help, choices=None, low=None, high=None, secret=False):
+    meta = {"help": help, "choices": choices, "low": low, "high": high, "secret": secret}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    # --- data ---
+    train_file: str = _field("", "Training file in the data dir (name or glob). Empty: train.txt, train.conll, "
+                                 "train, eng.train, ... are tried in turn.")
+    dev_file: str = _field("", "Dev file in the data dir. Empty: dev/valid/testa names are tried; if none "
+                               "exists, dev_fraction of train is held out. A name given here must exist.")
+    test_file: str = _field("", "Optional test file in the data dir, evaluated once with the exported model.")
+    dev_fraction: float = _field(0.1, "Fraction of train held out (seeded) when there is no dev file.",
+                                 low=0.0, high=0.5)
+    tag_scheme: str = _field("auto", "Tag scheme of the input files; auto detects it per file.",
+                             choices=TAG_SCHEMES)
+    tag_encoding: str = _field("iobes", "Scheme the model predicts in. IOBES gives the CRF explicit "
+                                        "entity ends (Lample et al., 2016); outputs are also given as IOB2.",
+                               choices=ENCODINGS)
+    min_word_count: int = _field(1, "Train words seen fewer times map to the OOV id (unless present in the "
+                                    "embeddings file). Recommended 1-2 on small data sets.", low=1)
+    lowercase: bool = _field(True, "Lowercase words before the word lookup (characters keep their case).")
+    normalize_digits: bool = _field(True, "Map ASCII digits to 0 before the word lookup.")
+    max_word_chars: int = _field(30, "Characters per word fed to the char representation; longer words "
+                                     "(URLs) are cut, which bounds the char tensor.", low=1, high=1000)
+    # --- model ---
+    word_dim: int = _field(100, "Word embedding size (must equal the embeddings file's if one is given).",
+                           low=1, high=2048)
+    embeddings_file: str = _field("", "GloVe or word2vec text file to initialise word embeddings; empty: "
+                                      "random initialisation.")
+    embeddings_trainable: bool = _field(True, "Fine-tune the word embeddings.")
+    char_representation: str = _field("cnn", "Character features: cnn (fast), lstm (Lample et al.) or none.",
+                                       choices=CHAR_REPRESENTATIONS)
+    char_dim: int = _field(30, "Character embedding size. Recommended 25-50.", low=1, high=512)
+    char_filters: int = _field(50, "char CNN: number of filters.", low=1, high=2048)
+    char_kernel_size: int = _field(3, "char CNN: kernel width.", low=1, high=15)
+    char_lstm_units: int = _field(25, "char BiLSTM: units per direction.", low=1, high=1024)
+    lstm_units: int = _field(100, "Word BiLSTM units per direction. Recommended 100-300.", low=1, high=4096)
+    lstm_layers: int = _field(1, "Stacked word BiLSTM layers.", low=1, high=4)
+    dropout: float = _field(0.5, "Dropout rate on embeddings and BiLSTM outputs.", low=0.0, high=0.95)
+    # --- training ---
+    batch_size: int = _field(32, "Sentences per training batch.", low=1, high=4096)
+    eval_batch_size: int = _field(128, "Sentences per evaluation and prediction batch.", low=1, high=8192)
+    epochs: int = _field(25, "Passes over the training data (upper bound when early stopping is on).",
+                         low=1, high=10000)
+    max_steps: int = _field(0, "Stop after this many steps; 0: epochs decide.", low=0)
+    learning_rate: float = _field(0.001, "Adam learning rate.", low=1e-7, high=1.0)
+    clip_norm: float = _field(5.0, "Global gradient-norm clip; 0 disables.", low=0.0)
+    shuffle_buffer: int = _field(10000, "Sentences in the shuffle buffer.", low=1)
+    bucket_width: int = _field(5, "Sentence-length bucket width for batching; 0 disables bucketing.", low=0)
+    eval_every_steps: int = _field(300, "Checkpoint and evaluate on dev every N steps.", low=1)
+    early_stopping_patience: int = _field(5, "Stop after this many evaluations without a dev F1 gain; "
+                                             "0 disables.", low=0)
+    keep_checkpoint_max: int = _field(3, "Recent checkpoints kept (the best one is kept apart).", low=1)
+    log_every_steps: int = _field(50, "Progress line every N steps.", low=1)
+    seed: int = _field(42, "Seed for initialisation, shuffling and the dev hold-out.", low=0)
+    intra_op_threads: int = _field(0, "TensorFlow intra-op threads; 0: one per core.", low=0)
+    inter_op_threads: int = _field(0, "TensorFlow inter-op threads; 0: TensorFlow's default.", low=0)
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            problem = _range_problem(f, getattr(self, f.name))
+            if problem:
+                raise HParamsError(f"hyperparameter {f.name!r}={getattr(self, f.name)!r}: {problem}")
+
+    # ----- construction -----
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], strings: bool = False, source: str = "hyperparameters",
+                  base: Optional["HParams"] = None) -> "HParams":
+        """Build from ``values`` over ``base`` (defaults if None).
+
+        ``strings=True`` accepts SageMaker's encoding: every value a string, either plain (``3``, ``True``,
+        ``PER``) or JSON-encoded (``"3"``, ``"true"``, ``"\\"PER\\""``). Unknown keys and bad values raise
+        :class:`HParamsError` naming ``source``, the key and the value.
+        """
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise HParamsError(f"{source}: unknown hyperparameter(s) {', '.join(map(repr, unknown))}; "
+                               f"known: {', '.join(sorted(fields))}")
+        updates = {}
+        for key, raw in values.items():
+            f = fields[key]
+            try:
+                value = _decode_string(raw) if strings and isinstance(raw, str) else raw
+                updates[key] = coerce(f.type, value)
+                problem = _range_problem(f, updates[key])
+                if problem:
+                    raise ValueError(problem)
+            except (TypeError, ValueError) as err:
+                raise HParamsError(f"{source}: hyperparameter {key!r}={_shown(f, raw)}: {err}") from None
+        return dataclasses.replace(base or cls(), **updates)
+
+    @classmethod
+    def from_json_file(cls, path: str, base: Optional["HParams"] = None) -> "HParams":
+        try:
+            with open(path, encoding="utf-8") as fh:
+                values = json.load(fh)
+        except json.JSONDecodeError as err:
+            raise HParamsError(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from None
+        except OSError as err:
+            raise HParamsError(f"{path}: cannot read config: {err.strerror}") from None
+        if not isinstance(values, dict):
+            raise HParamsError(f"{path}: a config must be a JSON object of hyperparameters")
+        return cls.from_dict(values, source=path, base=base)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.to_dict(), fh, indent=2, sort_keys=True)
+
+    @classmethod
+    def describe(cls):
+        """(name, type, default, help, choices) for each field, in declaration order (for CLI help)."""
+        return [(f.name, f.type, f.default, f.metadata["help"], f.metadata["choices"])
+                for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def secret_names(cls):
+        return {f.name for f in dataclasses.fields(cls) if f.metadata["secret"]}
+
+
+def _shown(f, raw):
+    return "'***'" if f.metadata["secret"] else repr(raw)
+
+
+def _decode_string(raw: str):
+    """SageMaker SDK v2 JSON-encodes every value; the console and BYOC users write plain strings."""
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, ValueError):
+        return raw
+
+
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+def coerce(kind, value):
+    """Convert ``value`` to ``kind`` (bool, int, float or str), refusing lossy conversions."""
+    if kind in (bool, "bool"):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("expected a boolean (true/false, 1/0, yes/no)")
+    if kind in (int, "int"):
+        if isinstance(value, bool):
+            raise ValueError("expected an integer, got a boolean")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ValueError("expected an integer")
+    if kind in (float, "float"):
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got a boolean")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a number") from None
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+        return number
+    if kind in (str, "str"):
+        if isinstance(value, (dict, list)):
+            raise ValueError("expected a string, got a nested value")
+        return str(value)
+    raise TypeError(f"unsupported hyperparameter type {kind!r}")
+
+
+def _range_problem(f, value):
+    meta = f.metadata
+    if meta["choices"] and value not in meta["choices"]:
+        return f"must be one of {', '.join(meta['choices'])}"
+    if meta["low"] is not None and value < meta["low"]:
+        return f"must be >= {meta['low']}"
+    if meta["high"] is not None and value > meta["high"]:
+        return f"must be <= {meta['high']}"
+    return None

@@ -1,0 +1,33 @@
+"""ner_tagger: a BiLSTM-CRF named-entity tagger as a tf.estimator framework script for Amazon SageMaker."""
+from setuptools import find_packages, setup
+
+setup(
+    name="ner_tagger",
+    version="0.1.0",
+    description="BiLSTM-CRF named-entity tagger (tf.estimator) for SageMaker script mode and BYO containers",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["ner_tagger", "ner_tagger.*"]),
+    package_data={"ner_tagger": ["data/wnut17/*", "configs/*.json"]},
+    include_package_data=True,
+    python_requires=">=3.9,<3.12",
+    install_requires=[
+        "tensorflow>=2.13,<2.16",
+        "tensorflow-addons>=0.21,<0.24",
+        "numpy<2",
+        "seqeval>=1.2.2",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=7",
+            "hypothesis>=6",
+        ],
+    },
+    entry_points={
+        "console_scripts": [
+            "ner-tagger-train=ner_tagger.train:main",
+            "ner-tagger-evaluate=ner_tagger.evaluate:main",
+            "ner-tagger-predict=ner_tagger.predict:main",
+        ],
+    },
+)
