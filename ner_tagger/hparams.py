@@ -138,6 +138,10 @@ class HParams:
                 for f in dataclasses.fields(cls)]
 
     @classmethod
+    def describe_names(cls):
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
     def secret_names(cls):
         return {f.name for f in dataclasses.fields(cls) if f.metadata["secret"]}
 

@@ -1,0 +1,35 @@
+"""The linear-chain CRF: loss, Viterbi decoding and per-token marginals (tensorflow-addons underneath)."""
+import tensorflow as tf
+import tensorflow_addons as tfa
+
+
+def transitions(num_tags: int) -> tf.Variable:
+    """The ``[num_tags, num_tags]`` transition scores (from row tag to column tag)."""
+    return tf.compat.v1.get_variable("crf_transitions", [num_tags, num_tags], dtype=tf.float32,
+                                     initializer=tf.compat.v1.glorot_uniform_initializer())
+
+
+def negative_log_likelihood(logits, tag_ids, lengths, transition_params):
+    """Per-sentence ``-log p(tags | sentence)``, shape ``[batch]``."""
+    log_likelihood, _ = tfa.text.crf_log_likelihood(logits, tag_ids, lengths, transition_params)
+    return -log_likelihood
+
+
+def decode(logits, lengths, transition_params):
+    """Viterbi path ``[batch, time]`` (int32) and its probability ``[batch]``.
+
+    The probability is ``exp(best_score - log Z)``: the CRF's own confidence in the whole sequence.
+    """
+    tag_ids, best_score = tfa.text.crf_decode(logits, transition_params, lengths)
+    log_norm = tfa.text.crf_log_norm(logits, lengths, transition_params)
+    return tag_ids, tf.exp(tf.minimum(best_score - log_norm, 0.0))
+
+
+def marginals(logits, lengths, transition_params):
+    """``p(tag_t = k | sentence)``, ``[batch, time, num_tags]``, zero on padding.
+
+    The gradient of ``log Z`` with respect to the unary scores is exactly the marginal (forward-backward
+    by automatic differentiation), so no second recursion has to be written and kept in sync.
+    """
+    log_norm = tfa.text.crf_log_norm(logits, lengths, transition_params)
+    return tf.gradients(tf.reduce_sum(log_norm), logits)[0]

@@ -1,0 +1,63 @@
+"""``python -m ner_tagger.evaluate``: score an exported model on a CoNLL file (seqeval, entity level).
+
+Prints seqeval's report (overall and per type); ``--json`` writes the same figures as JSON and
+``--predictions`` writes the file back with a third column of predicted tags (IOB2).
+"""
+import argparse
+import json
+import sys
+
+from ner_tagger.cli import exits_cleanly, setup_logging
+from ner_tagger.hparams import TAG_SCHEMES
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m ner_tagger.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", help="Export folder (newest numeric version is used) or a version folder.")
+    parser.add_argument("conll", help="CoNLL file with gold tags (token first column, tag last).")
+    parser.add_argument("--tag_scheme", default="auto", choices=TAG_SCHEMES, help="Scheme of the file.")
+    parser.add_argument("--json", help="Also write the figures to this JSON file.")
+    parser.add_argument("--predictions", help="Write token, gold tag, predicted tag (CoNLL) here.")
+    parser.add_argument("--batch_size", type=int, default=128, help="Sentences per model call.")
+    return parser
+
+
+def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: int = 128):
+    """Return ``(report, seqeval_text, sentences, predicted_tags)`` for ``conll_path``."""
+    from seqeval.metrics import classification_report
+
+    from ner_tagger import conll
+    from ner_tagger.metrics import entity_report
+    from ner_tagger.predictor import Predictor
+
+    sentences = conll.read_conll(conll_path, tag_scheme, "iob2")
+    predictor = Predictor.load(model, batch_size=batch_size)
+    predicted = [r["tags"] for r in predictor.predict_tokens([list(s.tokens) for s in sentences])]
+    gold = [list(s.tags) for s in sentences]
+    text = classification_report(gold, predicted, digits=4, zero_division=0)
+    return entity_report(gold, predicted, "iob2"), text, sentences, predicted
+
+
+@exits_cleanly
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    report, text, sentences, predicted = evaluate(args.model, args.conll, args.tag_scheme, args.batch_size)
+    print(text)
+    o = report["overall"]
+    print(f"overall: f1={o['f1']:.4f} precision={o['precision']:.4f} recall={o['recall']:.4f} "
+          f"entities={o['support']} sentences={len(sentences)}")
+    if args.json:
+        from ner_tagger.training import write_json
+
+        write_json(args.json, report)
+    if args.predictions:
+        from ner_tagger.conll import write_conll
+
+        write_conll(args.predictions, sentences, predicted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""SavedModel export into ``<export_dir>/<integer version>/``, the layout TensorFlow Serving loads.
+
+The version folder appears in one ``rename`` after everything in it (graph, variables, vocabulary assets,
+``assets.extra/params.json``) is written in a hidden staging folder beside it, so a crash never leaves a
+numeric folder that looks complete. Serving ignores non-numeric folders, and the next export removes the
+stale staging ones.
+"""
+import glob
+import json
+import os
+import shutil
+import time
+
+from tensorflow.core.protobuf import saved_model_pb2
+
+from ner_tagger import serving
+
+STAGING_PREFIX = ".staging-"
+PARAMS = os.path.join("assets.extra", "params.json")
+
+
+def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict) -> str:
+    """Export ``checkpoint_path`` and return the new version folder."""
+    os.makedirs(export_dir, exist_ok=True)
+    for stale in glob.glob(os.path.join(export_dir, STAGING_PREFIX + "*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = os.path.join(export_dir, f"{STAGING_PREFIX}{os.getpid()}-{int(time.time())}")
+    built = estimator.export_saved_model(staging, serving.serving_input_fn, checkpoint_path=checkpoint_path)
+    built = built.decode() if isinstance(built, bytes) else built
+    _rename_signatures(built)
+    os.makedirs(os.path.join(built, "assets.extra"), exist_ok=True)
+    with open(os.path.join(built, PARAMS), "w", encoding="utf-8") as fh:
+        json.dump({k: v for k, v in params.items() if k not in ("vocab_dir", "embeddings_npy")}, fh,
+                  indent=2, sort_keys=True)
+    version = _next_version(export_dir, int(os.path.basename(built)))
+    final = os.path.join(export_dir, str(version))
+    os.rename(built, final)
+    shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def latest_version(export_dir: str) -> str:
+    """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one)."""
+    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
+        return export_dir
+    versions = [int(name) for name in os.listdir(export_dir) if name.isdigit()
+                and os.path.isfile(os.path.join(export_dir, name, "saved_model.pb"))]
+    if not versions:
+        raise FileNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
+    return os.path.join(export_dir, str(max(versions)))
+
+
+def read_params(version_dir: str) -> dict:
+    with open(os.path.join(version_dir, PARAMS), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _next_version(export_dir, proposed):
+    # Estimator versions are timestamps in seconds; two exports in one second must not collide.
+    existing = [int(n) for n in os.listdir(export_dir) if n.isdigit()]
+    return max([proposed] + [v + 1 for v in existing])
+
+
+def _rename_signatures(version_dir):
+    """The estimator names alternative signatures ``<receiver>:<output>``; serve them as ``<receiver>``."""
+    path = os.path.join(version_dir, "saved_model.pb")
+    model = saved_model_pb2.SavedModel()
+    with open(path, "rb") as fh:
+        model.ParseFromString(fh.read())
+    for meta_graph in model.meta_graphs:
+        signatures = meta_graph.signature_def
+        for name in [n for n in signatures if n.endswith(":serving_default")]:
+            signatures[name.split(":", 1)[0]].CopyFrom(signatures[name])
+            del signatures[name]
+    with open(path, "wb") as fh:
+        fh.write(model.SerializeToString())

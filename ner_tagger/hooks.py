@@ -1,0 +1,118 @@
+"""Training-time hooks: the progress line and keeping the best checkpoint by dev F1."""
+import json
+import logging
+import os
+import shutil
+import time
+
+import tensorflow as tf
+
+from ner_tagger.metrics import EVAL_LINE
+
+log = logging.getLogger("ner_tagger")
+BEST_DIR = "best"
+
+
+class ProgressHook(tf.estimator.SessionRunHook):
+    """Logs ``step, epoch, loss, sentences/s, tokens/s, ETA`` every ``every`` steps."""
+
+    def __init__(self, every: int, max_steps: int, steps_per_epoch: int):
+        self.every, self.max_steps, self.steps_per_epoch = every, max_steps, steps_per_epoch
+
+    def begin(self):
+        graph = tf.compat.v1.get_default_graph()
+        self._fetches = {"step": tf.compat.v1.train.get_global_step(),
+                         "loss": graph.get_tensor_by_name("progress/loss:0"),
+                         "sentences": graph.get_tensor_by_name("progress/sentences:0"),
+                         "tokens": graph.get_tensor_by_name("progress/tokens:0")}
+        self._reset(None)
+
+    def _reset(self, step):
+        self._window = {"wall": time.monotonic(), "busy": 0.0, "step": step, "sentences": 0, "tokens": 0}
+
+    def before_run(self, run_context):
+        self._started = time.monotonic()
+        return tf.estimator.SessionRunArgs(self._fetches)
+
+    def after_run(self, run_context, run_values):
+        r, w = run_values.results, self._window
+        step = r["step"] + 1
+        if w["step"] is None:  # the first step builds and warms the graph; keep it out of the rates
+            self._reset(step)
+            return
+        w["busy"] += time.monotonic() - self._started
+        w["sentences"] += r["sentences"]
+        w["tokens"] += r["tokens"]
+        if step % self.every:
+            return
+        # Rates count training steps only; the ETA uses wall time, which includes evaluations.
+        busy = max(w["busy"], 1e-9)
+        wall_per_step = (time.monotonic() - w["wall"]) / max(step - w["step"], 1)
+        log.info("train: step=%d/%d epoch=%.1f loss=%.4f sentences/s=%.1f tokens/s=%.0f eta=%s", step,
+                 self.max_steps, step / self.steps_per_epoch, r["loss"], w["sentences"] / busy,
+                 w["tokens"] / busy, _duration((self.max_steps - step) * wall_per_step))
+        self._reset(step)
+
+
+def _duration(seconds):
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+class BestCheckpointExporter(tf.estimator.Exporter):
+    """After each evaluation: log the eval line, and copy the checkpoint aside when dev F1 improves.
+
+    The copy lives in ``<model_dir>/best`` (outside the estimator's rotation of recent checkpoints) with
+    ``best.json`` beside it, so a resumed run knows the score to beat and the final export uses the best
+    checkpoint, not the last.
+    """
+
+    def __init__(self, model_dir: str):
+        self.best_dir = os.path.join(model_dir, BEST_DIR)
+        self.history = []
+
+    @property
+    def name(self):
+        return "best_f1"
+
+    def best(self):
+        try:
+            with open(os.path.join(self.best_dir, "best.json"), encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            return None
+
+    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+        result = {k: float(v) for k, v in eval_result.items() if k != "global_step"}
+        step = int(eval_result["global_step"])
+        log.info(EVAL_LINE.format(step=step, **result))
+        self.history.append({"step": step, **result})
+        best = self.best()
+        if best is None or result["f1"] > best["f1"]:
+            self._keep(checkpoint_path, {"step": step, "checkpoint": os.path.basename(checkpoint_path),
+                                         **result})
+            log.info("eval: new best f1=%.4f at step %d", result["f1"], step)
+        return None
+
+    def _keep(self, checkpoint_path, record):
+        tmp = self.best_dir + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        for path in tf.io.gfile.glob(checkpoint_path + ".*"):
+            shutil.copy2(path, tmp)
+        with open(os.path.join(tmp, "best.json"), "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2, sort_keys=True)
+        old = self.best_dir + ".old"
+        shutil.rmtree(old, ignore_errors=True)
+        if os.path.isdir(self.best_dir):
+            os.rename(self.best_dir, old)
+        os.rename(tmp, self.best_dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def best_checkpoint(model_dir: str):
+    """Path prefix of the kept best checkpoint, or None."""
+    record = BestCheckpointExporter(model_dir).best()
+    if record is None:
+        return None
+    return os.path.join(model_dir, BEST_DIR, record["checkpoint"])

@@ -1,0 +1,75 @@
+"""Entity-level precision, recall and F1 (seqeval) over a whole evaluation set, and the eval log line.
+
+Inside ``tf.estimator`` evaluation, decoded tags are collected batch by batch in Python (a ``py_func``
+update op) and scored once at the end, so the figures are seqeval's over the whole dev set rather than an
+average of per-batch values. Every figure becomes an ordinary ``eval_metric_ops`` entry: it reaches the
+eval result, TensorBoard, early stopping and best-checkpoint selection through the estimator's own paths.
+"""
+from typing import Dict, List, Sequence
+
+import numpy as np
+import tensorflow as tf
+from seqeval.metrics import classification_report
+
+from ner_tagger import tagging
+
+# One stable, parseable line per evaluation; SageMaker metric_definitions and HPO regexes match it.
+EVAL_LINE = "eval: step={step} f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} loss={loss:.4f}"
+
+
+def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
+                  encoding: str = "iob2") -> Dict[str, Dict[str, float]]:
+    """``{"overall": {...}, TYPE: {...}}`` with precision, recall, f1 and support (gold entities).
+
+    Sequences are in ``encoding``; both sides are rewritten to IOB2 first (predictions leniently, since a
+    decoder may emit a sequence the scheme forbids) and scored by seqeval's default, conlleval-compatible
+    mode.
+    """
+    gold2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in gold]
+    pred2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in predicted]
+    raw = classification_report(gold2, pred2, output_dict=True, zero_division=0)
+    report = {"overall": _figures(raw["micro avg"])}
+    for name, figures in raw.items():
+        if not name.endswith(" avg"):
+            report[name] = _figures(figures)
+    return report
+
+
+def _figures(figures):
+    return {"precision": float(figures["precision"]), "recall": float(figures["recall"]),
+            "f1": float(figures["f1-score"]), "support": int(figures["support"])}
+
+
+class _Collector:
+    """Python-side accumulator for one evaluation graph (a new graph, hence a new collector, per eval)."""
+
+    def __init__(self, encoding: str, names: List[str]):
+        self.encoding, self.names = encoding, names
+        self.gold, self.predicted = [], []
+
+    def update(self, gold, predicted, lengths):
+        for g, p, n in zip(gold, predicted, lengths):
+            self.gold.append([t.decode() for t in g[:n]])
+            self.predicted.append([t.decode() for t in p[:n]])
+        return np.int64(len(self.gold))
+
+    def result(self):
+        report = entity_report(self.gold, self.predicted, self.encoding)
+        self.gold, self.predicted = [], []
+        return np.array([report.get(kind, {}).get(measure, 0.0) for kind, measure in self.names], np.float32)
+
+
+def metric_ops(gold_tags, predicted_tags, lengths, entity_types: Sequence[str], encoding: str):
+    """``eval_metric_ops`` for ``f1``, ``precision``, ``recall`` and ``<measure>/<type>`` per entity type."""
+    measures = ("f1", "precision", "recall")
+    names = [("overall", m) for m in measures] + [(t, m) for t in entity_types for m in measures]
+    collector = _Collector(encoding, names)
+    update = tf.compat.v1.py_func(collector.update, [gold_tags, predicted_tags, lengths], tf.int64,
+                                  stateful=True, name="seqeval_update")
+    values = tf.compat.v1.py_func(collector.result, [], tf.float32, stateful=True, name="seqeval_result")
+    ops = {}
+    for i, (kind, measure) in enumerate(names):
+        key = measure if kind == "overall" else f"{measure}/{kind}"
+        # Only the first entry carries the update, so each batch is collected once.
+        ops[key] = (values[i], update if i == 0 else tf.no_op())
+    return ops

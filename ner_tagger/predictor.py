@@ -1,0 +1,77 @@
+"""Predictions from an exported SavedModel: tags, per-token scores and entities with character spans.
+
+Used by ``evaluate``, ``predict``, the report at the end of training and the ``serve`` HTTP server; it needs
+only the export folder (vocabularies are inside the graph, hyperparameters in ``assets.extra``).
+"""
+from typing import Dict, List, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from ner_tagger import export, serving, tagging
+from ner_tagger.text import align_tokens
+
+
+class Predictor:
+    """``Predictor.load(path)`` then ``predict_tokens`` / ``predict_text``; each returns one dict a sentence:
+    ``tokens``, ``tags`` (IOB2), ``scores`` (per token), ``score`` (whole sequence) and ``entities``
+    (``type``, ``text``, ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``)."""
+
+    def __init__(self, version_dir: str, batch_size: int = 128):
+        self.version_dir = version_dir
+        self.params = export.read_params(version_dir)
+        self.encoding = self.params["tag_encoding"]
+        self.batch_size = batch_size
+        self._model = tf.saved_model.load(version_dir)
+        self._tokens = self._model.signatures[serving.TOKENS_LENGTHS]
+        self._text = self._model.signatures[serving.TEXT]
+
+    @classmethod
+    def load(cls, path: str, batch_size: int = 128) -> "Predictor":
+        """``path``: an export folder (its newest numeric version is used) or a version folder."""
+        return cls(export.latest_version(path), batch_size)
+
+    def predict_tokens(self, sentences: Sequence[Sequence[str]]) -> List[Dict]:
+        """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces."""
+        results = [None] * len(sentences)
+        for chunk in self._chunks(sentences, len):
+            batch = [list(sentences[i]) for i in chunk]
+            width = max(1, max(len(s) for s in batch))
+            padded = np.array([s + [""] * (width - len(s)) for s in batch], dtype=object)
+            out = self._tokens(tokens=tf.constant(padded, tf.string),
+                               lengths=tf.constant([len(s) for s in batch], tf.int32))
+            for row, i in enumerate(chunk):
+                tokens = batch[row]
+                results[i] = self._result(" ".join(tokens), tokens, out, row)
+        return results
+
+    def predict_text(self, texts: Sequence[str]) -> List[Dict]:
+        """Tag raw sentences (split in the graph); character spans refer to each input string."""
+        results = [None] * len(texts)
+        for chunk in self._chunks(texts, len):
+            out = self._text(text=tf.constant([texts[i] for i in chunk], tf.string))
+            for row, i in enumerate(chunk):
+                n = int(out["lengths"][row])
+                tokens = [t.decode("utf-8") for t in out["tokens"][row, :n].numpy()]
+                results[i] = self._result(texts[i], tokens, out, row)
+        return results
+
+    def _chunks(self, items, size):
+        # Similar lengths per batch keep padding (and so LSTM work) small; results return in input order.
+        order = sorted(range(len(items)), key=lambda i: size(items[i]))
+        return [order[k:k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+
+    def _result(self, text: str, tokens: List[str], out, row: int) -> Dict:
+        n = len(tokens)
+        raw_tags = [t.decode("utf-8") for t in out["tags"][row, :n].numpy()]
+        tags = tagging.convert(raw_tags, self.encoding, "iob2", strict=False)
+        scores = [round(float(s), 4) for s in out["scores"][row, :n].numpy()]
+        spans = align_tokens(text, tokens)
+        entities = []
+        for kind, start, end in tagging.to_spans(tags, "iob2"):
+            first, last = spans[start][0], spans[end - 1][1]
+            entities.append({"type": kind, "text": text[first:last], "start": first, "end": last,
+                             "token_start": start, "token_end": end,
+                             "score": round(float(np.mean(scores[start:end])), 4)})
+        return {"tokens": tokens, "tags": tags, "scores": scores,
+                "score": round(float(out["sequence_score"][row]), 4), "entities": entities}

@@ -1,0 +1,60 @@
+"""Text <-> tokens, in the graph and in Python.
+
+``normalize_words`` and ``split_text`` are TensorFlow ops so that the exported model takes raw tokens or
+raw sentences and clients never handle ids. Vocabularies are built through the same ``normalize_words`` op,
+so training and serving cannot disagree on what a word is.
+"""
+from typing import List, Sequence, Tuple
+
+import tensorflow as tf
+
+# Tweet-friendly rules that only insert spaces, so every token stays a substring of the text (which is
+# what lets ``align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
+# ("It 's", "do n't") and sentence punctuation split off, URLs, @handles, #tags and emoticons kept whole.
+_SPLIT_RULES = (
+    (r"(?i)([a-z])(n['’]t)(\s|$)", r"\1 \2\3"),
+    (r"(?i)([a-z])(['’](?:s|m|d|re|ve|ll))(\s|$)", r"\1 \2\3"),
+    (r"([^\s.,!?;:\"”)\]…])([.,!?;:\"”)\]…]+)(\s|$)", r"\1 \2\3"),
+    (r"(^|\s)([\"“(\[]+)([^\s])", r"\1\2 \3"),
+)
+
+
+def split_text(text: tf.Tensor) -> tf.Tensor:
+    """Split a batch of sentences ``[batch]`` into tokens ``[batch, time]``, padded with ``""``."""
+    for pattern, rewrite in _SPLIT_RULES:
+        text = tf.strings.regex_replace(text, pattern, rewrite)
+    return tf.strings.split(text).to_tensor(default_value="")
+
+
+def normalize_words(words: tf.Tensor, lowercase: bool, normalize_digits: bool) -> tf.Tensor:
+    """The form used for the word lookup: lowercased and digits mapped to 0, per the hyperparameters."""
+    if lowercase:
+        words = tf.strings.lower(words, encoding="utf-8")
+    if normalize_digits:
+        words = tf.strings.regex_replace(words, "[0-9]", "0")
+    return words
+
+
+def split_chars(words: tf.Tensor, max_chars: int) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Characters ``[batch, time, max_chars]`` (padded with ``""``, long words cut) and their counts."""
+    chars = tf.strings.unicode_split(words, "UTF-8", errors="replace")
+    counts = tf.minimum(tf.cast(chars.row_lengths(axis=-1), tf.int32), max_chars)
+    shape = tf.concat([tf.shape(words, out_type=tf.int64), [max_chars]], axis=0)
+    return chars.to_tensor(default_value="", shape=shape), counts
+
+
+def align_tokens(text: str, tokens: Sequence[str]) -> List[Tuple[int, int]]:
+    """Character spans ``(start, end)`` of ``tokens`` found in order in ``text``.
+
+    A token not found (the caller's own tokenisation differs from the text) gets the span where it would
+    have been, of zero width, so spans stay monotonic.
+    """
+    spans, position = [], 0
+    for token in tokens:
+        start = text.find(token, position)
+        if start < 0:
+            spans.append((position, position))
+            continue
+        position = start + len(token)
+        spans.append((start, position))
+    return spans

@@ -1,0 +1,89 @@
+"""``python -m ner_tagger.train``: train, evaluate on dev, export the best checkpoint.
+
+Hyperparameters: defaults < ``--config`` JSON file < ``--<name> value`` flags. Under SageMaker (script mode)
+the data, export and output directories default to ``SM_CHANNEL_TRAINING``, ``SM_MODEL_DIR`` and
+``SM_OUTPUT_DATA_DIR``, and an ``s3://`` ``--model_dir`` is never written to (checkpoints stay local, in
+``/opt/ml/checkpoints`` when SageMaker syncs that folder).
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+from ner_tagger.cli import exits_cleanly, setup_logging
+from ner_tagger.errors import HParamsError
+from ner_tagger.hparams import HParams
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ner_tagger.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    paths = parser.add_argument_group("paths")
+    paths.add_argument("--data_dir", "--data-dir", default=os.environ.get("SM_CHANNEL_TRAINING"),
+                       help="Folder with the train (and dev, test) files. Default: $SM_CHANNEL_TRAINING.")
+    paths.add_argument("--eval_dir", "--eval-dir", default=_eval_channel(),
+                       help="Optional separate folder holding the dev file. Default: $SM_CHANNEL_EVAL or "
+                            "$SM_CHANNEL_DEV if set.")
+    paths.add_argument("--model_dir", "--model-dir", default=None,
+                       help="Checkpoint folder (resumed if it has checkpoints). An s3:// URI (as SageMaker "
+                            "passes) or none: /opt/ml/checkpoints when it exists, else a temporary folder.")
+    paths.add_argument("--export_dir", "--export-dir", default=os.environ.get("SM_MODEL_DIR"),
+                       help="Where the SavedModel goes, as <export_dir>/<version>/. Default: $SM_MODEL_DIR.")
+    paths.add_argument("--output_dir", "--output-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"),
+                       help="Where eval_report.json goes. Default: $SM_OUTPUT_DATA_DIR, else the model dir.")
+    paths.add_argument("--config", help="JSON file of hyperparameters (see configs/).")
+    paths.add_argument("--verbose", action="store_true", help="Show TensorFlow's own INFO log.")
+    group = parser.add_argument_group("hyperparameters (each overrides --config)")
+    for name, kind, default, help_text, choices in HParams.describe():
+        extra = f" Choices: {', '.join(choices)}." if choices else ""
+        group.add_argument(f"--{name}", metavar=kind.__name__.upper(), default=None,
+                           help=f"{help_text}{extra} Default: {default!r}.")
+    return parser
+
+
+def _eval_channel():
+    return os.environ.get("SM_CHANNEL_EVAL") or os.environ.get("SM_CHANNEL_DEV")
+
+
+def checkpoint_dir(requested) -> str:
+    if requested and "://" not in requested:
+        return requested
+    base = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml")
+    spot = os.path.join(base, "checkpoints")
+    if os.path.isdir(spot):
+        return spot
+    return os.path.join(tempfile.gettempdir(), "ner_tagger", "checkpoints")
+
+
+def parse_hparams(args) -> HParams:
+    base = HParams.from_json_file(args.config) if args.config else HParams()
+    flags = {name: getattr(args, name) for name in HParams.describe_names() if getattr(args, name) is not None}
+    return HParams.from_dict(flags, strings=True, source="command line", base=base)
+
+
+@exits_cleanly
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    hparams = parse_hparams(args)
+    if not args.data_dir:
+        raise HParamsError("--data_dir is required (or set SM_CHANNEL_TRAINING)")
+    if not args.export_dir:
+        raise HParamsError("--export_dir is required (or set SM_MODEL_DIR)")
+    setup_logging(args.verbose)
+    from ner_tagger import training
+
+    model_dir = checkpoint_dir(args.model_dir)
+    training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
+                 eval_dir_path=args.eval_dir)
+    return 0
+
+
+def run(*args, **kwargs):
+    """``training.run``, re-exported for callers that import the CLI module."""
+    from ner_tagger import training
+
+    return training.run(*args, **kwargs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

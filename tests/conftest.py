@@ -1,0 +1,75 @@
+"""Shared fixtures: a synthetic NER task small enough to learn perfectly in seconds."""
+import os
+import random
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farah", "Gustavo", "Hiro"]
+PLACES = ["Paris", "Lagos", "Lima", "Oslo", "Kyoto", "Quebec City", "New York"]
+ORGS = ["Acme Corp", "Globex", "Initech", "Umbrella Group"]
+TEMPLATES = [
+    "{PER} met {PER} in {LOC} .",
+    "{PER} works for {ORG} .",
+    "{ORG} opened an office in {LOC} .",
+    "yesterday {PER} flew to {LOC} with {PER} .",
+    "the weather was nice .",
+    "{ORG} hired {PER} last week .",
+]
+FILLERS = {"PER": PEOPLE, "LOC": PLACES, "ORG": ORGS}
+
+# Small enough to train in seconds on 2 cores, large enough to learn the task.
+TINY = {"word_dim": 16, "char_dim": 8, "char_filters": 16, "lstm_units": 16, "batch_size": 16,
+        "eval_batch_size": 64, "dropout": 0.1, "learning_rate": 0.01, "eval_every_steps": 100,
+        "log_every_steps": 50, "early_stopping_patience": 0}
+
+
+def synthetic_sentences(n, seed):
+    """``n`` (tokens, IOB2 tags) pairs from the templates."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        tokens, tags = [], []
+        for piece in rng.choice(TEMPLATES).split():
+            kind = piece.strip("{}") if piece.startswith("{") else None
+            if kind:
+                words = rng.choice(FILLERS[kind]).split()
+                tokens += words
+                tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(words) - 1)
+            else:
+                tokens.append(piece)
+                tags.append("O")
+        out.append((tokens, tags))
+    return out
+
+
+def write_conll(path, sentences, sep="\t"):
+    with open(path, "w", encoding="utf-8") as fh:
+        for tokens, tags in sentences:
+            fh.writelines(f"{t}{sep}{g}\n" for t, g in zip(tokens, tags))
+            fh.write("\n")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory):
+    """A data dir with train.txt, dev.txt and test.txt of the synthetic task."""
+    root = tmp_path_factory.mktemp("synthetic")
+    write_conll(root / "train.txt", synthetic_sentences(300, 1))
+    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
+    write_conll(root / "test.txt", synthetic_sentences(60, 3))
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained(synthetic_dir, tmp_path_factory):
+    """One real training run (train -> eval -> export) shared by the tests that need a model."""
+    from ner_tagger import training
+    from ner_tagger.hparams import HParams
+
+    root = tmp_path_factory.mktemp("trained")
+    hp = HParams.from_dict(dict(TINY, max_steps=300))
+    report = training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
+                          output_dir=str(root / "output"))
+    return {"report": report, "root": root, "export": root / "export", "hparams": hp}
