@@ -58,6 +58,9 @@ def _word_features(words, hp, vocab_size, words_path, params, training):
         tf.lookup.TextFileInitializer(words_path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
                                       tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), num_oov_buckets=1)
     ids = table.lookup(text.normalize_words(words, hp.lowercase, hp.normalize_digits))
+    if training and hp.word_dropout > 0:
+        dropped = tf.random.uniform(tf.shape(ids), seed=hp.seed) < hp.word_dropout
+        ids = tf.where(dropped, tf.cast(vocab_size, ids.dtype), ids)
     initializer = "uniform"
     if params.get("embeddings_npy") and training:
         # Only the training graph needs the pretrained values; other modes restore them from checkpoints,

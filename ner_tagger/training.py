@@ -9,7 +9,7 @@ import logging
 import os
 import random
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -32,7 +32,8 @@ class Dataset:
 
 
 def run(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
-        output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None) -> dict:
+        output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None,
+        extra_hooks: Sequence = ()) -> dict:
     """Train on ``data_dir_path``, export to ``export_dir/<version>``, return (and write) the report.
 
     ``eval_dir_path`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
@@ -42,7 +43,12 @@ def run(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
     data = load_data(hparams, data_dir_path, eval_dir_path)
     params = prepare_model_dir(hparams, data, model_dir)
     estimator = make_estimator(hparams, model_dir, params)
-    history = train_and_evaluate(estimator, hparams, data, params)
+    history = train_and_evaluate(estimator, hparams, data, params, extra_hooks)
+    if not estimator.config.is_chief:
+        # Distributed training: only the chief (PS ``master``, worker 0) has the checkpoints to export.
+        log.info("train: done on %s %d (not the chief; it exports)", estimator.config.task_type,
+                 estimator.config.task_id)
+        return {"evaluations": history, "chief": False}
     best = hooks.best_checkpoint(model_dir) or estimator.latest_checkpoint()
     version_dir = export.export_model(estimator, best, export_dir, params)
     log.info("export: %s (checkpoint %s)", version_dir, best)
@@ -150,11 +156,12 @@ def total_steps(hp: HParams, train) -> tuple:
     return steps, per_epoch
 
 
-def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict) -> list:
+def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
+                       extra_hooks: Sequence = ()) -> list:
     steps, per_epoch = total_steps(hp, data.train)
     log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps", steps, per_epoch,
              hp.batch_size, hp.eval_every_steps)
-    training_hooks = [hooks.ProgressHook(hp.log_every_steps, steps, per_epoch)]
+    training_hooks = [hooks.ProgressHook(hp.log_every_steps, steps, per_epoch), *extra_hooks]
     if hp.early_stopping_patience:
         os.makedirs(estimator.eval_dir(), exist_ok=True)
         training_hooks.append(tf.estimator.experimental.stop_if_no_increase_hook(
