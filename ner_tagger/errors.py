@@ -18,3 +18,7 @@ class DataError(NerTaggerError, ValueError):
 
 class HParamsError(NerTaggerError, ValueError):
     """A hyperparameter with an unknown name or a value outside its declared type or range."""
+
+
+class ModelNotFoundError(NerTaggerError, FileNotFoundError):
+    """A path given as a model holds no exported SavedModel version."""

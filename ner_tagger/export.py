@@ -1,8 +1,8 @@
 """SavedModel export into ``<export_dir>/<integer version>/``, the layout TensorFlow Serving loads.
 
 The version folder appears in one ``rename`` after everything in it (graph, variables, vocabulary assets,
-``assets.extra/params.json``) is written in a hidden staging folder beside it, so a crash never leaves a
-numeric folder that looks complete. Serving ignores non-numeric folders, and the next export removes the
+``assets.extra/`` with the vocabularies and ``params.json``) is written in a hidden staging folder beside
+it, so a crash never leaves a numeric folder that looks complete. Serving ignores non-numeric folders, and the next export removes the
 stale staging ones.
 """
 import glob
@@ -13,7 +13,8 @@ import time
 
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ner_tagger import serving
+from ner_tagger import serving, vocab
+from ner_tagger.errors import ModelNotFoundError
 
 STAGING_PREFIX = ".staging-"
 PARAMS = os.path.join("assets.extra", "params.json")
@@ -28,7 +29,11 @@ def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict)
     built = estimator.export_saved_model(staging, serving.serving_input_fn, checkpoint_path=checkpoint_path)
     built = built.decode() if isinstance(built, bytes) else built
     _rename_signatures(built)
-    os.makedirs(os.path.join(built, "assets.extra"), exist_ok=True)
+    extra = os.path.join(built, "assets.extra")
+    os.makedirs(extra, exist_ok=True)
+    # The lookups read copies under assets/; these are for people and tools that inspect the export.
+    for name in (vocab.WORDS, vocab.CHARS, vocab.TAGS):
+        shutil.copyfile(os.path.join(params["vocab_dir"], name), os.path.join(extra, name))
     with open(os.path.join(built, PARAMS), "w", encoding="utf-8") as fh:
         json.dump({k: v for k, v in params.items() if k not in ("vocab_dir", "embeddings_npy")}, fh,
                   indent=2, sort_keys=True)
@@ -43,10 +48,12 @@ def latest_version(export_dir: str) -> str:
     """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one)."""
     if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
         return export_dir
+    if not os.path.isdir(export_dir):
+        raise ModelNotFoundError(f"{export_dir}: no such model folder")
     versions = [int(name) for name in os.listdir(export_dir) if name.isdigit()
                 and os.path.isfile(os.path.join(export_dir, name, "saved_model.pb"))]
     if not versions:
-        raise FileNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
+        raise ModelNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
     return os.path.join(export_dir, str(max(versions)))
 
 

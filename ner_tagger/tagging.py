@@ -84,25 +84,31 @@ def to_spans(tags: Sequence[str], scheme: str = "iob2", strict: bool = True) -> 
 
 
 def from_spans(spans: Iterable[Tuple[str, int, int]], length: int, scheme: str = "iob2") -> List[str]:
-    """Tags in ``scheme`` (iob2 or iobes) for the given non-overlapping spans."""
+    """Tags in ``scheme`` (iob1, iob2 or iobes) for the given non-overlapping spans."""
     tags = [OUTSIDE] * length
-    for kind, start, end in spans:
+    previous_end, previous_kind = None, None
+    for kind, start, end in sorted(spans, key=lambda span: span[1]):
         for i in range(start, end):
             tags[i] = f"I-{kind}"
-        if scheme == "iobes":
+        if scheme == "iob1":
+            # IOB1 (CoNLL-2003's original files) uses B- only where an entity touches one of its type.
+            if previous_end == start and previous_kind == kind:
+                tags[start] = f"B-{kind}"
+        elif scheme == "iobes":
             if end - start == 1:
                 tags[start] = f"S-{kind}"
             else:
                 tags[start], tags[end - 1] = f"B-{kind}", f"E-{kind}"
         else:
             tags[start] = f"B-{kind}"
+        previous_end, previous_kind = end, kind
     return tags
 
 
 def convert(tags: Sequence[str], source: str, target: str, strict: bool = True) -> List[str]:
-    """Convert a sentence's tags from scheme ``source`` to ``target`` (iob2 or iobes)."""
-    if target not in ("iob2", "iobes"):
-        raise ValueError(f"unknown target tag scheme {target!r}; expected iob2 or iobes")
+    """Convert a sentence's tags from scheme ``source`` to ``target`` (iob1, iob2 or iobes)."""
+    if target not in ("iob1", "iob2", "iobes"):
+        raise ValueError(f"unknown target tag scheme {target!r}; expected iob1, iob2 or iobes")
     return from_spans(to_spans(tags, source, strict=strict), len(tags), target)
 
 

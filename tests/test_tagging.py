@@ -19,6 +19,13 @@ def test_iob2_to_iobes_and_back():
     assert tagging.convert(iobes, "iobes", "iob2") == iob2
 
 
+def test_iob2_to_iob1_uses_b_only_between_touching_entities_of_one_type():
+    iob2 = ["B-PER", "I-PER", "B-PER", "O", "B-LOC", "B-ORG", "I-ORG"]
+    iob1 = tagging.convert(iob2, "iob2", "iob1")
+    assert iob1 == ["I-PER", "I-PER", "B-PER", "O", "I-LOC", "I-ORG", "I-ORG"]
+    assert tagging.convert(iob1, "iob1", "iob2") == iob2
+
+
 @pytest.mark.parametrize("tags,scheme", [
     (["O", "B-PER", "I-PER"], "iob2"),
     (["O", "I-PER", "B-PER"], "iob1"),

@@ -1,0 +1,126 @@
+"""model_fn in TRAIN, EVAL and PREDICT, built and run in a graph session (no estimator loop)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import TINY, synthetic_sentences
+from ner_tagger import conll, vocab
+from ner_tagger.hparams import HParams
+from ner_tagger.model_fn import model_fn
+
+Modes = tf.estimator.ModeKeys
+
+
+@pytest.fixture(scope="module")
+def vocab_dir(tmp_path_factory):
+    sentences = [conll.Sentence(tuple(t), tuple(g), 1) for t, g in synthetic_sentences(50, 5)]
+    directory = str(tmp_path_factory.mktemp("vocab"))
+    vocab.build(sentences, lambda words: list(words)).save(directory)
+    return directory
+
+
+def params_for(vocab_dir, **overrides):
+    return dict(HParams.from_dict(dict(TINY, **overrides)).to_dict(), vocab_dir=vocab_dir)
+
+
+# Two sentences, the second padded; "Zorblax" and its "Z"/"x"... are out of vocabulary on purpose.
+WORDS = [["Alice", "met", "Zorblax", "in", "Paris", "."], ["Ωmega", "works", "", "", "", ""]]
+TAGS = [["B-PER", "O", "B-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "O", "O", "O", "O"]]
+LENGTHS = [6, 2]
+
+
+def run_mode(mode, params, steps=1):
+    with tf.Graph().as_default():
+        tf.compat.v1.set_random_seed(1)
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        labels = tf.constant(TAGS) if mode != Modes.PREDICT else None
+        spec = model_fn(features, labels, mode, params)
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer(),
+                         tf.compat.v1.local_variables_initializer()])
+            return spec, _run(session, spec, mode, steps)
+
+
+def _run(session, spec, mode, steps):
+    if mode == Modes.TRAIN:
+        return [session.run([spec.train_op, spec.loss])[1] for _ in range(steps)]
+    if mode == Modes.EVAL:
+        session.run([update for _, update in spec.eval_metric_ops.values()])
+        values = session.run({name: value for name, (value, _) in spec.eval_metric_ops.items()})
+        return dict(values, loss=session.run(spec.loss))
+    return session.run(spec.predictions)
+
+
+@pytest.mark.parametrize("chars", ["cnn", "lstm", "none"])
+def test_train_loss_is_finite_and_falls(vocab_dir, chars):
+    spec, losses = run_mode(Modes.TRAIN, params_for(vocab_dir, char_representation=chars, dropout=0.0,
+                                                    word_dropout=0.0), steps=30)
+    assert spec.train_op is not None
+    assert all(np.isfinite(losses))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_train_step_advances_global_step(vocab_dir):
+    with tf.Graph().as_default():
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params_for(vocab_dir))
+        step = tf.compat.v1.train.get_global_step()
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            session.run(spec.train_op)
+            session.run(spec.train_op)
+            assert session.run(step) == 2
+
+
+def test_eval_reports_seqeval_metrics_overall_and_per_type(vocab_dir):
+    spec, values = run_mode(Modes.EVAL, params_for(vocab_dir))
+    assert spec.train_op is None
+    for name in ("f1", "precision", "recall", "f1/PER", "f1/LOC", "f1/ORG"):
+        assert name in values
+        assert 0.0 <= values[name] <= 1.0
+    assert np.isfinite(values["loss"])
+
+
+def test_predict_outputs_tags_scores_and_lengths_for_oov_input(vocab_dir):
+    params = params_for(vocab_dir)
+    spec, out = run_mode(Modes.PREDICT, params)
+    tag_names = set(vocab.Vocabulary.load(vocab_dir).tags)
+    assert set(spec.predictions) >= {"tokens", "tags", "tag_ids", "scores", "sequence_score", "lengths"}
+    assert out["tags"].shape == (2, 6)
+    assert {t.decode() for t in out["tags"].ravel()} <= tag_names
+    assert list(out["lengths"]) == LENGTHS
+    # Per-token marginal probabilities and the whole-path probability are probabilities.
+    real = np.arange(6)[None, :] < np.array(LENGTHS)[:, None]
+    assert np.all((out["scores"][real] > 0) & (out["scores"][real] <= 1.0 + 1e-5))
+    assert np.all(out["scores"][~real] == 0)
+    assert np.all((out["sequence_score"] > 0) & (out["sequence_score"] <= 1.0 + 1e-5))
+    assert "serving_default" in spec.export_outputs
+
+
+def _two_runs(mode, params):
+    """The same ops run twice in one session: random ops (dropout) draw anew each time."""
+    with tf.Graph().as_default():
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        labels = tf.constant(TAGS) if mode != Modes.PREDICT else None
+        spec = model_fn(features, labels, mode, params)
+        fetch = spec.loss if mode == Modes.EVAL else spec.predictions["scores"]
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer(),
+                         tf.compat.v1.local_variables_initializer()])
+            return session.run(fetch), session.run(fetch)
+
+
+@pytest.mark.parametrize("mode", [Modes.PREDICT, Modes.EVAL])
+def test_word_and_embedding_dropout_are_off_outside_training(vocab_dir, mode):
+    first, second = _two_runs(mode, params_for(vocab_dir, word_dropout=0.5, dropout=0.5))
+    np.testing.assert_array_equal(first, second)
+
+
+def test_dropout_is_on_in_training(vocab_dir):
+    with tf.Graph().as_default():
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN,
+                        params_for(vocab_dir, word_dropout=0.5, dropout=0.5))
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            assert session.run(spec.loss) != session.run(spec.loss)

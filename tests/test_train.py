@@ -1,0 +1,106 @@
+"""``python -m ner_tagger.train``: flags, config files, and bad input failing before any training."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import synthetic_sentences, write_conll
+from ner_tagger import train
+from ner_tagger.hparams import HParams
+
+
+def test_help_documents_every_hyperparameter_with_its_default():
+    text = train.build_parser().format_help()
+    for name, _, default, _, _ in HParams.describe():
+        assert f"--{name}" in text
+    assert "Default: 0.5." in text.replace("\n", " ").replace("  ", " ")  # dropout
+
+
+def test_flags_override_config_which_overrides_defaults(tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"lstm_units": 64, "dropout": 0.3}))
+    args = train.build_parser().parse_args(["--config", str(config), "--dropout", "0.2"])
+    hp = train.parse_hparams(args)
+    assert (hp.lstm_units, hp.dropout, hp.batch_size) == (64, 0.2, HParams().batch_size)
+
+
+def test_shipped_configs_are_valid():
+    root = os.path.join(os.path.dirname(__file__), "..", "configs")
+    names = [n for n in os.listdir(root) if n.endswith(".json") and n != "sagemaker.json"]
+    assert {"default.json", "wnut17.json"} <= set(names)
+    for name in names:
+        HParams.from_json_file(os.path.join(root, name))
+
+
+@pytest.fixture
+def dirs(tmp_path, synthetic_dir):
+    return {"data": str(synthetic_dir), "model": str(tmp_path / "model"), "export": str(tmp_path / "export")}
+
+
+def run_main(dirs, *extra, data=None):
+    return train.main(["--data_dir", data or dirs["data"], "--model_dir", dirs["model"],
+                       "--export_dir", dirs["export"], *extra])
+
+
+def assert_nothing_written(dirs):
+    assert not os.path.exists(dirs["model"]) and not os.path.exists(dirs["export"])
+
+
+@pytest.mark.parametrize("flag, value, named", [
+    ("--lstm_units", "-3", "lstm_units"),
+    ("--dropout", "lots", "dropout"),
+    ("--tag_scheme", "bilou", "tag_scheme"),
+    ("--char_representation", "transformer", "char_representation"),
+])
+def test_bad_hyperparameter_fails_naming_key_and_value(dirs, capsys, flag, value, named):
+    assert run_main(dirs, flag, value) == 2
+    err = capsys.readouterr().err
+    assert named in err and value in err
+    assert_nothing_written(dirs)
+
+
+def test_unknown_key_in_config_names_file_and_key(dirs, tmp_path, capsys):
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"lstm_unit": 64}))
+    assert run_main(dirs, "--config", str(config)) == 2
+    err = capsys.readouterr().err
+    assert "lstm_unit" in err and "bad.json" in err
+    assert_nothing_written(dirs)
+
+
+def test_missing_requested_dev_file(dirs, capsys):
+    assert run_main(dirs, "--dev_file", "valid.txt") == 2
+    err = capsys.readouterr().err
+    assert "valid.txt" in err
+    assert_nothing_written(dirs)
+
+
+def test_malformed_line_names_file_and_line(dirs, tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    path = write_conll(data / "train.txt", synthetic_sentences(5, 1))
+    lines = open(path).read().splitlines()
+    lines.insert(2, "Alice B-PER extra-column I-LOC-BROKEN")
+    open(path, "w").write("\n".join(lines) + "\n")
+    assert run_main(dirs, data=str(data)) == 2
+    err = capsys.readouterr().err
+    assert f"train.txt:3" in err
+    assert_nothing_written(dirs)
+
+
+def test_empty_training_file(dirs, tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.txt").write_text("\n\n")
+    assert run_main(dirs, data=str(data)) == 2
+    assert "train.txt" in capsys.readouterr().err
+    assert_nothing_written(dirs)
+
+
+def test_exit_code_from_a_real_process(dirs):
+    done = subprocess.run([sys.executable, "-m", "ner_tagger.train", "--data_dir", dirs["data"],
+                           "--export_dir", dirs["export"], "--epochs", "0"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "epochs" in done.stderr and "Traceback" not in done.stderr
