@@ -34,6 +34,11 @@ def test_shipped_configs_are_valid():
         HParams.from_json_file(os.path.join(root, name))
 
 
+def test_default_config_spells_out_the_code_defaults():
+    path = os.path.join(os.path.dirname(__file__), "..", "configs", "default.json")
+    assert json.load(open(path)) == HParams().to_dict()
+
+
 @pytest.fixture
 def dirs(tmp_path, synthetic_dir):
     return {"data": str(synthetic_dir), "model": str(tmp_path / "model"), "export": str(tmp_path / "export")}
