@@ -68,6 +68,8 @@ class HParams:
                          low=1, high=10000)
     max_steps: int = _field(0, "Stop after this many steps; 0: epochs decide.", low=0)
     learning_rate: float = _field(0.001, "Adam learning rate.", low=1e-7, high=1.0)
+    ema_decay: float = _field(0.0, "Evaluate and export an exponential moving average of the weights with "
+                                   "this decay (e.g. 0.99); 0: the raw weights.", low=0.0, high=0.99999)
     clip_norm: float = _field(5.0, "Global gradient-norm clip; 0 disables.", low=0.0)
     shuffle_buffer: int = _field(10000, "Sentences in the shuffle buffer.", low=1)
     bucket_width: int = _field(5, "Sentence-length bucket width for batching; 0 disables bucketing.", low=0)

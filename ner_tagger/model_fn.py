@@ -32,9 +32,10 @@ def model_fn(features, labels, mode, params):
     tag_names = tf.constant(vocab.tags)
     predicted_tags = tf.gather(tag_names, tag_ids)
 
+    scaffold = _averaged_weights_scaffold(hp) if not training else None
     if mode == Modes.PREDICT:
         return _predict_spec(words, lengths, logits, transition_params, tag_ids, predicted_tags,
-                             sequence_score)
+                             sequence_score, scaffold)
 
     tag_table = tf.lookup.StaticHashTable(
         tf.lookup.TextFileInitializer(paths["tags"], tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
@@ -46,7 +47,7 @@ def model_fn(features, labels, mode, params):
 
     if mode == Modes.EVAL:
         ops = metrics.metric_ops(labels, predicted_tags, lengths, vocab.entity_types, hp.tag_encoding)
-        return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops)
+        return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops, scaffold=scaffold)
 
     tf.identity(tf.shape(words)[0], name="progress/sentences")
     tf.identity(tf.reduce_sum(lengths), name="progress/tokens")
@@ -119,11 +120,29 @@ def _train_op(loss, hp):
     grads, variables = zip(*[(g, v) for g, v in grads_and_vars if g is not None])
     if hp.clip_norm > 0:
         grads, _ = tf.clip_by_global_norm(grads, hp.clip_norm)
-    return optimizer.apply_gradients(zip(grads, variables),
-                                     global_step=tf.compat.v1.train.get_or_create_global_step())
+    global_step = tf.compat.v1.train.get_or_create_global_step()
+    train_op = optimizer.apply_gradients(zip(grads, variables), global_step=global_step)
+    if not hp.ema_decay:
+        return train_op
+    with tf.control_dependencies([train_op]):
+        return _moving_average(hp, global_step).apply(variables)
 
 
-def _predict_spec(words, lengths, logits, transition_params, tag_ids, predicted_tags, sequence_score):
+def _moving_average(hp, global_step=None):
+    # num_updates warms the decay up ((1+n)/(10+n)), so early evaluations are not stuck at initial values.
+    return tf.train.ExponentialMovingAverage(hp.ema_decay, num_updates=global_step)
+
+
+def _averaged_weights_scaffold(hp):
+    """EVAL and PREDICT (hence export) read the moving averages into the ordinary variables."""
+    if not hp.ema_decay:
+        return None
+    mapping = _moving_average(hp).variables_to_restore()
+    return tf.compat.v1.train.Scaffold(saver=tf.compat.v1.train.Saver(mapping, sharded=True))
+
+
+def _predict_spec(words, lengths, logits, transition_params, tag_ids, predicted_tags, sequence_score,
+                  scaffold):
     token_probs = crf.marginals(logits, lengths, transition_params)
     chosen = tf.gather(token_probs, tag_ids, batch_dims=2)
     predictions = {
@@ -135,5 +154,5 @@ def _predict_spec(words, lengths, logits, transition_params, tag_ids, predicted_
         "lengths": lengths,
     }
     return tf.estimator.EstimatorSpec(
-        Modes.PREDICT, predictions=predictions,
+        Modes.PREDICT, predictions=predictions, scaffold=scaffold,
         export_outputs={"serving_default": tf.estimator.export.PredictOutput(predictions)})

@@ -124,3 +124,23 @@ def test_dropout_is_on_in_training(vocab_dir):
         with tf.compat.v1.Session() as session:
             session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
             assert session.run(spec.loss) != session.run(spec.loss)
+
+
+def test_moving_average_is_trained_and_read_back_outside_training(vocab_dir):
+    params = params_for(vocab_dir, ema_decay=0.9)
+    with tf.Graph().as_default():
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params)
+        shadows = [v.name for v in tf.compat.v1.global_variables() if "ExponentialMovingAverage" in v.name]
+        assert len(shadows) == len(tf.compat.v1.trainable_variables())
+        assert spec.scaffold.saver is None
+    for mode in (Modes.EVAL, Modes.PREDICT):
+        with tf.Graph().as_default():
+            tf.compat.v1.train.get_or_create_global_step()
+            features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+            labels = tf.constant(TAGS) if mode == Modes.EVAL else None
+            spec = model_fn(features, labels, mode, params)
+            restored = spec.scaffold.saver._var_list
+            averaged = {k for k in restored if k.endswith("/ExponentialMovingAverage")}
+            assert len(averaged) == len(tf.compat.v1.trainable_variables()) > 0
+            assert "global_step" in restored
