@@ -18,9 +18,14 @@ setup(
         "seqeval>=1.2.2",
     ],
     extras_require={
+        # The container's HTTP server (``serve``); training needs nothing beyond install_requires.
+        "serve": [
+            "gunicorn>=22",
+        ],
         "test": [
             "pytest>=7",
             "hypothesis>=6",
+            "gunicorn>=22",
         ],
     },
     entry_points={

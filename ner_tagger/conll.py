@@ -27,7 +27,7 @@ def read_conll(path: str, scheme: str = "auto", encoding: str = "iob2") -> List[
     if not sentences:
         raise DataError("no sentences (the file is empty or holds only blank and -DOCSTART- lines)", path)
     if scheme == "auto":
-        scheme = tagging.detect_scheme(tag for s in sentences for tag in s.tags)
+        scheme = _detect_scheme(path, sentences)
     converted = []
     for sentence in sentences:
         try:
@@ -36,6 +36,19 @@ def read_conll(path: str, scheme: str = "auto", encoding: str = "iob2") -> List[
             raise DataError(f"{err} (scheme {scheme})", path, sentence.line + err.index) from None
         converted.append(sentence._replace(tags=tuple(tags)))
     return converted
+
+
+def _detect_scheme(path: str, sentences: List[Sentence]) -> str:
+    """``tagging.detect_scheme`` over the whole file, its errors turned into ``path:line`` ones."""
+    try:
+        return tagging.detect_scheme(tag for s in sentences for tag in s.tags)
+    except tagging.TagError as err:
+        index = err.index  # position in the file's stream of tags
+        for sentence in sentences:
+            if index < len(sentence.tags):
+                raise DataError(str(err), path, sentence.line + index) from None
+            index -= len(sentence.tags)
+        raise
 
 
 def _parse(path: str) -> Iterable[Sentence]:

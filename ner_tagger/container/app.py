@@ -1,0 +1,109 @@
+"""The WSGI application behind ``serve``: SageMaker's hosting contract on top of a :class:`Predictor`.
+
+https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html#your-algorithms-inference-code-container-response
+
+- ``GET /ping``: 200 when this worker's model is loaded (it is loaded before the worker accepts
+  connections, see :mod:`ner_tagger.container.wsgi`).
+- ``POST /invocations``: a batch of sentences (see :mod:`ner_tagger.container.payload`) -> one result a
+  sentence: ``tokens``, ``tags`` (IOB2), ``scores``, ``score`` and ``entities`` (``type``, ``text``,
+  ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``).
+- ``GET /execution-parameters``: what batch transform should send (SageMaker asks once at start).
+
+Every error is JSON ``{"error": message, "status": code}``; a bad request never raises out of the app, so
+a client cannot kill a worker. No TensorFlow here: the predictor is handed in.
+"""
+import json
+import logging
+import traceback
+from typing import Callable, List
+
+from ner_tagger.container.payload import Limits, RequestError, Sentence, parse
+
+log = logging.getLogger("ner_tagger.serve")
+JSON = "application/json"
+STATUS = {200: "200 OK", 400: "400 Bad Request", 404: "404 Not Found", 405: "405 Method Not Allowed",
+          406: "406 Not Acceptable", 413: "413 Content Too Large", 415: "415 Unsupported Media Type",
+          500: "500 Internal Server Error"}
+EMPTY = {"tokens": [], "tags": [], "scores": [], "score": 1.0, "entities": []}
+
+
+class InvocationsApp:
+    def __init__(self, predictor, limits: Limits = None, workers: int = 1):
+        self.predictor, self.limits, self.workers = predictor, limits or Limits(), workers
+
+    def __call__(self, environ, start_response):
+        try:
+            status, body = self.route(environ)
+        except RequestError as err:
+            status, body = err.status, {"error": err.message, "status": err.status}
+        except Exception:  # noqa: BLE001 - a model failure answers 500 and the worker lives on
+            log.error("invocation failed:\n%s", traceback.format_exc())
+            status, body = 500, {"error": "internal error while predicting; see the endpoint's log",
+                                 "status": 500}
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        start_response(STATUS[status], [("Content-Type", JSON), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def route(self, environ):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        routes = {"/ping": ("GET", self.ping), "/invocations": ("POST", self.invocations),
+                  "/execution-parameters": ("GET", self.execution_parameters)}
+        if path not in routes:
+            raise RequestError(404, f"no route {path!r}; use /ping or /invocations")
+        allowed, handler = routes[path]
+        if method != allowed and not (allowed == "GET" and method == "HEAD"):
+            raise RequestError(405, f"{path} takes {allowed}, not {method}")
+        return handler(environ)
+
+    def ping(self, environ):
+        return 200, {"status": "ok"}
+
+    def execution_parameters(self, environ):
+        return 200, {"MaxConcurrentTransforms": self.workers, "BatchStrategy": "MULTI_RECORD",
+                     "MaxPayloadInMB": max(1, self.limits.max_body_bytes // (1024 * 1024))}
+
+    def invocations(self, environ):
+        _check_accept(environ.get("HTTP_ACCEPT", ""))
+        body = self.read_body(environ)
+        sentences, key = parse(body, environ.get("CONTENT_TYPE", ""), self.limits)
+        return 200, {key: self.predict(sentences)}
+
+    def read_body(self, environ) -> bytes:
+        limit = self.limits.max_body_bytes
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared:
+            try:
+                length = int(declared)
+            except ValueError:
+                raise RequestError(400, f"invalid Content-Length {declared!r}") from None
+            if length > limit:
+                raise RequestError(413, f"body of {length} bytes; the limit is {limit} (NER_TAGGER_MAX_BODY_BYTES)")
+            return environ["wsgi.input"].read(length) if length else b""
+        # Chunked upload: read one byte past the limit to know it was exceeded without holding more.
+        body = environ["wsgi.input"].read(limit + 1)
+        if len(body) > limit:
+            raise RequestError(413, f"body over {limit} bytes (NER_TAGGER_MAX_BODY_BYTES)")
+        return body
+
+    def predict(self, sentences: List[Sentence]) -> List[dict]:
+        """One batched call for texts and one for token lists; results in request order."""
+        results = [None] * len(sentences)
+        texts = [i for i, s in enumerate(sentences) if isinstance(s, str) and s.strip()]
+        tokens = [i for i, s in enumerate(sentences) if isinstance(s, list) and s]
+        for ids, run in ((texts, self.predictor.predict_text), (tokens, self.predictor.predict_tokens)):
+            if ids:
+                for i, result in zip(ids, run([sentences[i] for i in ids])):
+                    results[i] = result
+        return [r if r is not None else dict(EMPTY) for r in results]
+
+
+def _check_accept(accept: str) -> None:
+    if not accept:
+        return
+    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    if not any(r in (JSON, "application/*", "*/*", "") for r in ranges):
+        raise RequestError(406, f"cannot answer in {accept!r}; responses are {JSON}")
+
+
+def create(load_predictor: Callable[[], object], limits: Limits = None, workers: int = 1) -> InvocationsApp:
+    return InvocationsApp(load_predictor(), limits or Limits.from_env(), workers)

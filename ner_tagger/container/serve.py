@@ -1,0 +1,140 @@
+"""``serve``: the hosting half of the SageMaker container contract, as gunicorn in front of the WSGI app.
+
+https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html: listen on port 8080 (or
+``SAGEMAKER_BIND_TO_PORT``), answer ``GET /ping`` and ``POST /invocations``, model in ``/opt/ml/model``.
+
+This process checks the settings and that a SavedModel is there, drops root if told to, then *execs*
+gunicorn: the gunicorn master (PID 1 in the image) is a fresh interpreter that never imports TensorFlow,
+and each worker imports :mod:`ner_tagger.container.wsgi` after the fork, loading its own model. A fork after
+TensorFlow has started its thread pools can deadlock the child; one model per worker also keeps a crash in
+one worker from taking the others' state with it.
+
+Exit codes: 2 for a bad setting or a missing model (reason on stderr), else gunicorn's own.
+"""
+import dataclasses
+import os
+import pwd
+import sys
+from typing import List, Mapping, Optional
+
+from ner_tagger.container.paths import MLPaths, has_saved_model
+from ner_tagger.container.payload import Limits
+
+APP = "ner_tagger.container.wsgi:application"
+EXIT_USER_ERROR = 2
+
+
+class SettingsError(ValueError):
+    """An environment variable ``serve`` cannot use; the message names it and its value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServeSettings:
+    """Every knob of ``serve``, read once from the environment (name in the comment)."""
+
+    model_dir: str = "/opt/ml/model"  # $NER_TAGGER_ML_ROOT/model
+    host: str = "0.0.0.0"             # NER_TAGGER_BIND_HOST
+    port: int = 8080                  # SAGEMAKER_BIND_TO_PORT (set by multi-container endpoints)
+    # SAGEMAKER_MODEL_SERVER_WORKERS; default one per core: a sync worker runs one request at a time.
+    workers: int = 1
+    # SAGEMAKER_MODEL_SERVER_TIMEOUT: seconds a request may take before gunicorn restarts its worker.
+    timeout: int = 60
+    # NER_TAGGER_TF_THREADS: TensorFlow intra-op threads per worker. Default cores / workers: TensorFlow
+    # otherwise starts one thread per core in every worker, and N workers oversubscribe the CPU N times.
+    tf_threads: int = 1
+    batch_size: int = 128             # NER_TAGGER_PREDICT_BATCH: sentences per model call inside a request
+    user: str = ""                    # NER_TAGGER_SERVE_USER: drop root to this user before serving
+    limits: Limits = Limits()         # NER_TAGGER_MAX_* (see payload.Limits)
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "ServeSettings":
+        environ = os.environ if environ is None else environ
+        cores = os.cpu_count() or 1
+        workers = _int(environ, "SAGEMAKER_MODEL_SERVER_WORKERS", cores)
+        try:
+            limits = Limits.from_env(environ)
+        except ValueError as err:
+            raise SettingsError(str(err)) from None
+        return cls(model_dir=MLPaths.from_env(environ).model_dir,
+                   host=environ.get("NER_TAGGER_BIND_HOST") or cls.host,
+                   port=_int(environ, "SAGEMAKER_BIND_TO_PORT", cls.port, high=65535),
+                   workers=workers,
+                   timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT", cls.timeout),
+                   tf_threads=_int(environ, "NER_TAGGER_TF_THREADS", max(1, cores // workers)),
+                   batch_size=_int(environ, "NER_TAGGER_PREDICT_BATCH", cls.batch_size),
+                   user=environ.get("NER_TAGGER_SERVE_USER", ""),
+                   limits=limits)
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, high: Optional[int] = None) -> int:
+    raw = environ.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected an integer") from None
+    if value < 1 or (high is not None and value > high):
+        raise SettingsError(f"{name}={raw!r}: must be between 1 and {high}" if high else
+                            f"{name}={raw!r}: must be >= 1")
+    return value
+
+
+def gunicorn_argv(settings: ServeSettings) -> List[str]:
+    """The gunicorn command line for ``settings`` (the app reads its own settings again, post-fork)."""
+    argv = [sys.executable, "-m", "gunicorn",
+            "--bind", f"{settings.host}:{settings.port}",
+            "--workers", str(settings.workers),
+            # sync: one request per worker at a time; the model is CPU-bound, so threads would only queue.
+            "--worker-class", "sync",
+            "--timeout", str(settings.timeout),
+            "--graceful-timeout", str(settings.timeout),
+            "--access-logfile", "-", "--error-logfile", "-", "--log-level", "info",
+            # No control socket: it would be written to the working directory, read-only for a non-root user.
+            "--no-control-socket"]
+    if os.path.isdir("/dev/shm"):
+        # Heartbeat files on tmpfs: on an overlay filesystem a slow fsync can get a healthy worker killed.
+        argv += ["--worker-tmp-dir", "/dev/shm"]
+    return argv + [APP]
+
+
+def drop_privileges(user: str) -> None:
+    """As root with ``user`` set, become ``user`` (the image sets ``NER_TAGGER_SERVE_USER``), else no-op.
+
+    Training keeps root (SageMaker's ``/opt/ml`` mounts are root-owned); serving only reads the model and
+    binds an unprivileged port, so a compromised worker should not hold root.
+    """
+    if not user or os.geteuid() != 0:
+        return
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise SettingsError(f"NER_TAGGER_SERVE_USER={user!r}: no such user") from None
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ["HOME"] = entry.pw_dir
+    os.environ["USER"] = entry.pw_name
+
+
+def main() -> int:
+    try:
+        settings = ServeSettings.from_env()
+        if not has_saved_model(settings.model_dir):
+            raise SettingsError(f"{settings.model_dir}: no SavedModel (a numeric version folder with "
+                                "saved_model.pb); train first, or set NER_TAGGER_ML_ROOT")
+        drop_privileges(settings.user)
+    except SettingsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    # Several workers share one GPU: without growth the first would reserve all of its memory.
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    argv = gunicorn_argv(settings)
+    print(f"serve: {settings.model_dir} on {settings.host}:{settings.port}, {settings.workers} worker(s), "
+          f"{settings.tf_threads} TensorFlow thread(s) each", file=sys.stderr, flush=True)
+    os.execv(argv[0], argv)
+    return 0  # pragma: no cover - execv does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The WSGI app behind `serve`, called in-process with a stand-in predictor (no TensorFlow, no server)."""
+import io
+import json
+
+from hypothesis import given, settings, strategies as st
+
+from ner_tagger.container.app import InvocationsApp
+from ner_tagger.container.payload import Limits
+
+
+class FakePredictor:
+    """Tags every capitalised token as a one-token PER entity; records the batches it is given."""
+
+    def __init__(self):
+        self.calls = []
+
+    def _result(self, tokens):
+        tags = ["B-PER" if t[:1].isupper() else "O" for t in tokens]
+        return {"tokens": tokens, "tags": tags, "scores": [1.0] * len(tokens), "score": 1.0,
+                "entities": [{"type": "PER", "text": t} for t in tokens if t[:1].isupper()]}
+
+    def predict_text(self, texts):
+        self.calls.append(("text", list(texts)))
+        return [self._result(t.split()) for t in texts]
+
+    def predict_tokens(self, sentences):
+        self.calls.append(("tokens", [list(s) for s in sentences]))
+        return [self._result(list(s)) for s in sentences]
+
+
+class BrokenPredictor(FakePredictor):
+    def predict_text(self, texts):
+        raise RuntimeError("model exploded")
+
+
+def call(app, method="GET", path="/ping", body=b"", content_type=None, headers=None, length=True):
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(body)}
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    if length:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    environ.update(headers or {})
+    seen = {}
+
+    def start_response(status, response_headers):
+        seen["status"], seen["headers"] = status, dict(response_headers)
+
+    data = b"".join(app(environ, start_response))
+    assert seen["headers"]["Content-Type"] == "application/json"
+    return int(seen["status"].split()[0]), json.loads(data)
+
+
+def invoke(app, value, content_type="application/json", **kwargs):
+    body = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return call(app, "POST", "/invocations", body, content_type, **kwargs)
+
+
+def test_ping_and_routes():
+    app = InvocationsApp(FakePredictor())
+    assert call(app) == (200, {"status": "ok"})
+    assert call(app, "HEAD")[0] == 200
+    assert call(app, path="/nope")[0] == 404
+    assert call(app, "GET", "/invocations")[0] == 405
+    assert call(app, "POST", "/ping")[0] == 405
+    assert call(app, path="/execution-parameters")[1]["BatchStrategy"] == "MULTI_RECORD"
+
+
+def test_one_batched_call_per_kind_results_in_request_order():
+    predictor = FakePredictor()
+    app = InvocationsApp(predictor)
+    code, body = invoke(app, {"instances": ["Alice met Bob", ["Carol", "left"], "", "see Eve", []]})
+    assert code == 200
+    assert [r["tokens"] for r in body["predictions"]] == [
+        ["Alice", "met", "Bob"], ["Carol", "left"], [], ["see", "Eve"], []]
+    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"]), ("tokens", [["Carol", "left"]])]
+
+
+def test_text_plain_and_inputs_shapes():
+    app = InvocationsApp(FakePredictor())
+    code, body = invoke(app, b"Alice met Bob\nhello", "text/plain")
+    assert code == 200 and [len(r["entities"]) for r in body["predictions"]] == [2, 0]
+    code, body = invoke(app, {"inputs": {"tokens": [["Zoe"]]}})
+    assert code == 200 and body["outputs"][0]["tags"] == ["B-PER"]
+
+
+def test_body_limits_with_and_without_content_length():
+    app = InvocationsApp(FakePredictor(), Limits(max_body_bytes=100))
+    big = json.dumps({"instances": ["word " * 40]}).encode()
+    code, body = invoke(app, big)
+    assert code == 413 and "NER_TAGGER_MAX_BODY_BYTES" in body["error"] and body["status"] == 413
+    assert invoke(app, big, length=False)[0] == 413  # chunked upload: no Content-Length
+    assert invoke(app, b'["ok"]', length=False)[0] == 200
+    assert invoke(app, b"[]", headers={"CONTENT_LENGTH": "ten"})[0] == 400
+
+
+def test_accept_header():
+    app = InvocationsApp(FakePredictor())
+    assert invoke(app, ["a"], headers={"HTTP_ACCEPT": "text/csv"})[0] == 406
+    assert invoke(app, ["a"], headers={"HTTP_ACCEPT": "text/html, */*;q=0.1"})[0] == 200
+
+
+def test_a_model_failure_is_a_json_500_and_the_app_lives_on():
+    app = InvocationsApp(BrokenPredictor())
+    code, body = invoke(app, ["Alice"])
+    assert code == 500 and "model exploded" not in body["error"]
+    assert call(app) == (200, {"status": "ok"})
+
+
+CONTENT_TYPES = st.sampled_from(["application/json", "text/plain", "application/json; charset=latin-1",
+                                 "text/plain; charset=bogus", "application/x-www-form-urlencoded", "", "*/*"])
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                           st.sampled_from(["instances", "inputs", "text", "tokens", "x"]), inner, max_size=3),
+                       max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.one_of(st.binary(max_size=200), JSONISH.map(lambda v: json.dumps(v).encode())),
+       content_type=CONTENT_TYPES)
+def test_fuzzed_bodies_get_2xx_or_4xx_never_5xx(body, content_type):
+    code, answer = invoke(InvocationsApp(FakePredictor(), Limits(max_batch=8)), body, content_type)
+    assert 200 <= code < 300 or (400 <= code < 500 and answer["error"])

@@ -1,0 +1,37 @@
+"""Several hosts -> the TF_CONFIG of SageMaker's parameter-server set-up."""
+import json
+import os
+
+from ner_tagger.container import distributed
+from ner_tagger.container.environment import ResourceConfig
+from ner_tagger.sagemaker.distribution import role_from_tf_config
+
+HOSTS = ("algo-1", "algo-2", "algo-3")
+
+
+def test_master_workers_and_a_ps_per_host():
+    config = distributed.tf_config(ResourceConfig("algo-1", HOSTS))
+    assert config["cluster"] == {"master": ["algo-1:2222"], "worker": ["algo-2:2222", "algo-3:2222"],
+                                 "ps": ["algo-1:2223", "algo-2:2223", "algo-3:2223"]}
+    assert config["task"] == {"type": "master", "index": 0}
+    assert distributed.tf_config(ResourceConfig("algo-3", HOSTS))["task"] == {"type": "worker", "index": 1}
+
+
+def test_only_the_first_host_is_chief_for_the_estimator():
+    for host in HOSTS:
+        role = role_from_tf_config(distributed.tf_config(ResourceConfig(host, HOSTS)))
+        assert role.is_chief == (host == "algo-1") and role.num_workers == 3
+
+
+def test_configure_sets_tf_config(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "")  # recorded, so the value configure() sets is undone after the test
+    distributed.configure(ResourceConfig("algo-2", HOSTS[:2]))
+    assert json.loads(os.environ["TF_CONFIG"])["task"] == {"type": "worker", "index": 0}
+
+
+def test_worker_waits_until_the_master_port_closes(monkeypatch):
+    answers = iter([True, True, False])
+    monkeypatch.setattr(distributed, "_port_open", lambda host, port: next(answers))
+    monkeypatch.setattr(distributed.time, "sleep", lambda s: None)
+    distributed.wait_for_master(ResourceConfig("algo-2", HOSTS[:2]))
+    assert next(answers, "done") == "done"

@@ -1,0 +1,90 @@
+"""POST /invocations bodies -> sentences, and the per-request limits."""
+import json
+
+import pytest
+
+from ner_tagger.container.payload import Limits, RequestError, parse
+
+JSON, TEXT = "application/json", "text/plain"
+LIMITS = Limits()
+
+
+def parsed(value, content_type=JSON, limits=LIMITS):
+    body = value if isinstance(value, bytes) else (json.dumps(value) if content_type == JSON else value).encode()
+    return parse(body, content_type, limits)
+
+
+def status(value, content_type=JSON, limits=LIMITS):
+    with pytest.raises(RequestError) as err:
+        parsed(value, content_type, limits)
+    return err.value.status, err.value.message
+
+
+@pytest.mark.parametrize("body,sentences,key", [
+    ({"instances": ["Alice met Bob", ["Alice", "met", "Bob"]]}, ["Alice met Bob", ["Alice", "met", "Bob"]],
+     "predictions"),
+    ({"instances": [{"text": "a b"}, {"tokens": ["a", "b"]}]}, ["a b", ["a", "b"]], "predictions"),
+    ({"inputs": ["a b", ["c"]]}, ["a b", ["c"]], "outputs"),
+    ({"inputs": "one sentence"}, ["one sentence"], "outputs"),
+    ({"inputs": {"text": ["a b", "c"]}}, ["a b", "c"], "outputs"),
+    ({"inputs": {"tokens": [["a", "b"], ["c"]]}}, [["a", "b"], ["c"]], "outputs"),
+    (["a b", ["c"]], ["a b", ["c"]], "predictions"),
+    ("just text", ["just text"], "predictions"),
+    ({"instances": []}, [], "predictions"),
+])
+def test_json_shapes(body, sentences, key):
+    assert parsed(body) == (sentences, key)
+
+
+def test_text_plain_is_one_sentence_a_line_and_keeps_blank_lines():
+    assert parsed("Alice met Bob\n\nin Paris\r\n", TEXT) == (["Alice met Bob", "", "in Paris"], "predictions")
+
+
+def test_content_type_parameters_and_charset():
+    body = json.dumps({"instances": ["Zürich"]}, ensure_ascii=False).encode("utf-16")
+    assert parse(body, "Application/JSON; charset=utf-16", LIMITS)[0] == ["Zürich"]
+
+
+@pytest.mark.parametrize("body,content_type,code,message", [
+    (b"", JSON, 400, "empty"),
+    (b"  \n", TEXT, 400, "empty"),
+    (b"{bad", JSON, 400, "invalid JSON at line 1"),
+    (b"[" * 100000, JSON, 400, "invalid JSON"),
+    (b"\xff\xfe\xfa", TEXT, 400, "not valid utf-8"),
+    (b"a", "text/csv", 415, "unsupported content type"),
+    (b"a", "", 415, "unsupported content type"),
+    (b"a", "text/plain; charset=rot13", 400, "not valid rot13"),
+    (b'{"instances": "a", "inputs": "b"}', JSON, 400, "exactly one of"),
+    (b'{"instances": {"a": 1}}', JSON, 400, "'instances' must be a list"),
+    (b'{"instances": [3]}', JSON, 400, "instance 0"),
+    (b'{"instances": [["a", 3]]}', JSON, 400, "instance 0"),
+    (b'{"instances": [["a", ""]]}', JSON, 400, "non-empty strings"),
+    (b'{"instances": [{"text": "a", "tokens": ["a"]}]}', JSON, 400, "exactly one of 'text' or 'tokens'"),
+    (b'{"instances": [{"text": ["a"]}]}', JSON, 400, "'text' must be a string"),
+    (b'{"inputs": {"words": ["a"]}}', JSON, 400, "'inputs' as an object"),
+    (b'{"inputs": {"text": "a"}}', JSON, 400, "'inputs.text' must be a list"),
+    (b'{"inputs": 3}', JSON, 400, "expected a sentence"),
+    (b"3", JSON, 400, "exactly one of"),
+])
+def test_bad_requests_are_4xx_with_a_message(body, content_type, code, message):
+    assert status(body, content_type)[0] == code
+    assert message in status(body, content_type)[1]
+
+
+def test_limits():
+    small = Limits(max_batch=2, max_sentence_tokens=3, max_sentence_chars=20, max_request_tokens=5)
+    assert status({"instances": ["a", "b", "c"]}, limits=small) == (
+        413, "3 sentences in one request; the limit is 2 (NER_TAGGER_MAX_BATCH)")
+    assert status({"instances": [["a"] * 4]}, limits=small)[0] == 400
+    assert status({"instances": ["a b c d"]}, limits=small)[0] == 400
+    assert "NER_TAGGER_MAX_SENTENCE_CHARS" in status({"instances": ["x" * 21]}, limits=small)[1]
+    assert status({"instances": ["a b c", "d e f"]}, limits=small)[0] == 413
+    assert parsed({"instances": ["a b c", "d e"]}, limits=small)[0] == ["a b c", "d e"]
+
+
+def test_limits_from_environment():
+    limits = Limits.from_env({"NER_TAGGER_MAX_BATCH": "7", "NER_TAGGER_MAX_BODY_BYTES": "1000"})
+    assert (limits.max_batch, limits.max_body_bytes, limits.max_sentence_tokens) == (7, 1000, 512)
+    for bad in ("lots", "0"):
+        with pytest.raises(ValueError, match="NER_TAGGER_MAX_BATCH"):
+            Limits.from_env({"NER_TAGGER_MAX_BATCH": bad})

@@ -1,0 +1,67 @@
+"""`serve`'s settings from the environment, the gunicorn command line, and refusing to start without a model."""
+import os
+import pwd
+import sys
+
+import pytest
+
+from ner_tagger.container import serve
+from ner_tagger.container.serve import ServeSettings, SettingsError
+
+
+def test_defaults_follow_sagemaker():
+    settings = ServeSettings.from_env({})
+    cores = os.cpu_count() or 1
+    assert (settings.port, settings.workers, settings.timeout) == (8080, cores, 60)
+    assert settings.model_dir == "/opt/ml/model" and settings.tf_threads == 1
+
+
+def test_sagemaker_variables():
+    settings = ServeSettings.from_env({
+        "SAGEMAKER_BIND_TO_PORT": "9000", "SAGEMAKER_MODEL_SERVER_WORKERS": "3",
+        "SAGEMAKER_MODEL_SERVER_TIMEOUT": "120", "NER_TAGGER_ML_ROOT": "/tmp/ml", "NER_TAGGER_MAX_BATCH": "9",
+        "NER_TAGGER_TF_THREADS": "2"})
+    assert (settings.port, settings.workers, settings.timeout, settings.tf_threads) == (9000, 3, 120, 2)
+    assert settings.model_dir == "/tmp/ml/model" and settings.limits.max_batch == 9
+
+
+@pytest.mark.parametrize("name,value", [("SAGEMAKER_BIND_TO_PORT", "70000"), ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
+                                        ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "soon"), ("NER_TAGGER_MAX_BODY_BYTES", "x")])
+def test_bad_settings_are_named(name, value):
+    with pytest.raises(SettingsError, match=name):
+        ServeSettings.from_env({name: value})
+
+
+def test_gunicorn_command_line():
+    argv = serve.gunicorn_argv(ServeSettings(host="127.0.0.1", port=8123, workers=3, timeout=30))
+    assert argv[:3] == [sys.executable, "-m", "gunicorn"] and argv[-1] == serve.APP
+    joined = " ".join(argv)
+    for part in ("--bind 127.0.0.1:8123", "--workers 3", "--timeout 30", "--worker-class sync"):
+        assert part in joined
+    assert "--preload" not in argv  # the app (and TensorFlow) must load in the workers, not the master
+
+
+def test_refuses_to_start_without_a_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NER_TAGGER_ML_ROOT", str(tmp_path))
+    monkeypatch.setattr(serve.os, "execv", lambda *a: pytest.fail("must not start gunicorn"))
+    assert serve.main() == 2
+    assert "no SavedModel" in capsys.readouterr().err
+
+
+def test_privileges_dropped_only_when_root_and_asked(monkeypatch):
+    calls = []
+    monkeypatch.setattr(serve.os, "setuid", calls.append)
+    monkeypatch.setattr(serve.os, "setgid", calls.append)
+    monkeypatch.setattr(serve.os, "setgroups", calls.append)
+    serve.drop_privileges("")
+    monkeypatch.setattr(serve.os, "geteuid", lambda: 1000)
+    serve.drop_privileges("nobody")
+    assert calls == []
+    monkeypatch.setattr(serve.os, "geteuid", lambda: 0)
+    with pytest.raises(SettingsError, match="no such user"):
+        serve.drop_privileges("no-such-user-here")
+    monkeypatch.setenv("HOME", os.environ.get("HOME", "/root"))
+    monkeypatch.setenv("USER", os.environ.get("USER", "root"))
+    serve.drop_privileges("nobody")
+    nobody = pwd.getpwnam("nobody")
+    assert calls == [[], nobody.pw_gid, nobody.pw_uid]
