@@ -28,7 +28,10 @@ class ProgressHook(tf.estimator.SessionRunHook):
         self._reset(None)
 
     def _reset(self, step):
-        self._window = {"wall": time.monotonic(), "busy": 0.0, "step": step, "sentences": 0, "tokens": 0}
+        if step is None:
+            self._typical = None
+        self._window = {"wall": time.monotonic(), "busy": 0.0, "steps": 0, "step": step, "sentences": 0,
+                        "tokens": 0}
 
     def before_run(self, run_context):
         self._started = time.monotonic()
@@ -40,9 +43,15 @@ class ProgressHook(tf.estimator.SessionRunHook):
         if w["step"] is None:  # the first step builds and warms the graph; keep it out of the rates
             self._reset(step)
             return
-        w["busy"] += time.monotonic() - self._started
-        w["sentences"] += r["sentences"]
-        w["tokens"] += r["tokens"]
+        took = time.monotonic() - self._started
+        # The checkpoint listener runs the dev evaluation inside the step that saves; that pause is not
+        # training speed, so a step far slower than the window's average is left out of the rates.
+        typical = w["busy"] / w["steps"] if w["steps"] else self._typical
+        if not (typical and took > max(1.0, 20 * typical)):
+            w["busy"] += took
+            w["steps"] += 1
+            w["sentences"] += r["sentences"]
+            w["tokens"] += r["tokens"]
         if step % self.every:
             return
         # Rates count training steps only; the ETA uses wall time, which includes evaluations.
@@ -51,6 +60,7 @@ class ProgressHook(tf.estimator.SessionRunHook):
         log.info("train: step=%d/%d epoch=%.1f loss=%.4f sentences/s=%.1f tokens/s=%.0f eta=%s", step,
                  self.max_steps, step / self.steps_per_epoch, r["loss"], w["sentences"] / busy,
                  w["tokens"] / busy, _duration((self.max_steps - step) * wall_per_step))
+        self._typical = busy / max(w["steps"], 1)
         self._reset(step)
 
 
