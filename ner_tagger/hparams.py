@@ -58,7 +58,7 @@ class HParams:
     lstm_units: int = _field(100, "Word BiLSTM units per direction. Recommended 100-300.", low=1, high=4096)
     lstm_layers: int = _field(1, "Stacked word BiLSTM layers.", low=1, high=4)
     dropout: float = _field(0.5, "Dropout rate on embeddings and BiLSTM outputs.", low=0.0, high=0.95)
-    word_dropout: float = _field(0.05, "Training-time chance of replacing a word by the OOV id, so the model "
+    word_dropout: float = _field(0.1, "Training-time chance of replacing a word by the OOV id, so the model "
                                        "learns to tag unseen words from their characters and context.",
                                  low=0.0, high=0.9)
     # --- training ---
