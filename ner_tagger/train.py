@@ -72,9 +72,19 @@ def main(argv=None) -> int:
     setup_logging(args.verbose)
     from ner_tagger import training
 
+    from ner_tagger.sagemaker import interruption
+
     model_dir = checkpoint_dir(args.model_dir)
-    training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
-                 eval_dir_path=args.eval_dir)
+    # SIGTERM (Ctrl-C's batch-system cousin, spot reclaim) checkpoints after the current step; the same
+    # command run again resumes from there.
+    hook = interruption.SigtermCheckpointHook(model_dir, keep_checkpoint_max=hparams.keep_checkpoint_max)
+    try:
+        with hook.installed():
+            training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
+                         eval_dir_path=args.eval_dir, extra_hooks=[hook])
+    except interruption.TrainingInterrupted as stop:
+        print(f"stopped: {stop}; run the same command again to resume", file=sys.stderr)
+        return interruption.EXIT_CODE
     return 0
 
 
