@@ -22,10 +22,18 @@ setup(
         "serve": [
             "gunicorn>=22",
         ],
+        # scripts/launch_sagemaker.py: SageMaker Python SDK v2 (the estimator API; v3 dropped it).
+        "sagemaker": [
+            "sagemaker>=2.257,<3",
+        ],
         "test": [
             "pytest>=7",
             "hypothesis>=6",
             "gunicorn>=22",
+            "sagemaker>=2.257,<3",
+            # The managed container's runner (sagemaker-training, sagemaker-tensorflow-training) is installed
+            # by scripts/test.sh without its dependency pins: it pins protobuf<=3.20.3, whose pure-Python
+            # build would slow TensorFlow; the container itself ships protobuf 3.20 beside TF 2.14.
         ],
     },
     entry_points={

@@ -33,16 +33,19 @@ class Dataset:
 
 def run(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
         output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None,
-        extra_hooks: Sequence = ()) -> dict:
+        extra_hooks: Sequence = (), train_distribute=None) -> dict:
     """Train on ``data_dir_path``, export to ``export_dir/<version>``, return (and write) the report.
 
     ``eval_dir_path`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
     dev file. ``model_dir`` holds checkpoints; an existing one is resumed from its newest checkpoint.
+    ``train_distribute`` is a ``tf.distribute`` strategy for ``RunConfig`` (multi-worker mirrored under
+    SageMaker); None for one process or parameter-server training, which ``RunConfig`` sets up from
+    ``TF_CONFIG`` itself.
     """
     started = time.time()
     data = load_data(hparams, data_dir_path, eval_dir_path)
     params = prepare_model_dir(hparams, data, model_dir)
-    estimator = make_estimator(hparams, model_dir, params)
+    estimator = make_estimator(hparams, model_dir, params, train_distribute)
     history = train_and_evaluate(estimator, hparams, data, params, extra_hooks)
     if not estimator.config.is_chief:
         # Distributed training: only the chief (PS ``master``, worker 0) has the checkpoints to export.
@@ -140,13 +143,15 @@ def _embedding_matrix(hp, vocabulary, model_dir):
     return path
 
 
-def make_estimator(hp: HParams, model_dir: str, params: dict) -> tf.estimator.Estimator:
+def make_estimator(hp: HParams, model_dir: str, params: dict,
+                   train_distribute=None) -> tf.estimator.Estimator:
     session = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=hp.intra_op_threads,
                                        inter_op_parallelism_threads=hp.inter_op_threads)
     config = tf.estimator.RunConfig(model_dir=model_dir, tf_random_seed=hp.seed,
                                     save_checkpoints_steps=hp.eval_every_steps, save_checkpoints_secs=None,
                                     keep_checkpoint_max=hp.keep_checkpoint_max, log_step_count_steps=None,
-                                    save_summary_steps=hp.log_every_steps, session_config=session)
+                                    save_summary_steps=hp.log_every_steps, session_config=session,
+                                    train_distribute=train_distribute)
     return tf.estimator.Estimator(model_fn=model_fn, config=config, params=params)
 
 

@@ -1,0 +1,91 @@
+"""``main`` of the script-mode entry point (``sagemaker_entry/train_entry.py``).
+
+What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
+
+- argv: each hyperparameter from ``hyperparameters.json``, JSON-decoded and ``str()``-ed, as ``--name value``
+  (``"true"`` arrives as ``True``, ``"\\"PER\\""`` as ``PER``), plus ``--model_dir s3://<bucket>/<job>/model``
+  which the SDK adds (tuning jobs also pass ``--_tuning_objective_metric``, dropped here). Values pass
+  through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
+  (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
+- environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV``,
+  ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
+
+Exit codes: 0 done, 2 bad input (reason in ``/opt/ml/output/failure``), 143 interrupted after a checkpoint.
+"""
+import logging
+import sys
+
+from ner_tagger import train
+from ner_tagger.cli import EXIT_USER_ERROR, setup_logging
+from ner_tagger.errors import HParamsError, NerTaggerError
+from ner_tagger.sagemaker import distribution, interruption
+from ner_tagger.sagemaker.environment import SageMakerEnvironment
+
+log = logging.getLogger("ner_tagger")
+
+
+def main(argv=None) -> int:
+    env = SageMakerEnvironment.from_environ()
+    try:
+        return _train(argv, env)
+    except NerTaggerError as err:
+        message = f"{type(err).__name__}: {err}"
+        print(f"error: {message}", file=sys.stderr)
+        env.write_failure(message)
+        return EXIT_USER_ERROR
+    except interruption.TrainingInterrupted as stop:
+        log.warning("interruption: %s", stop)
+        return interruption.EXIT_CODE
+
+
+def _train(argv, env: SageMakerEnvironment) -> int:
+    from ner_tagger import training
+
+    args, unknown = train.build_parser().parse_known_args(
+        without_internal_flags(sys.argv[1:] if argv is None else argv))
+    if unknown:
+        raise HParamsError(f"command line: unknown hyperparameter(s) or argument(s): {' '.join(unknown)} "
+                           f"(see python -m ner_tagger.train --help)")
+    hparams = train.parse_hparams(args)
+    if not args.data_dir:
+        raise HParamsError("no training data: set --data_dir or give the job a 'training' channel")
+    if not args.export_dir:
+        raise HParamsError("no export folder: set --export_dir (SageMaker sets SM_MODEL_DIR)")
+    setup_logging(args.verbose)
+    role = distribution.current_role()
+    model_dir = env.checkpoint_dir(args.model_dir)
+    log.info("sagemaker: host %s of %s, %s; checkpoints in %s (model_dir argument %s)", env.current_host,
+             env.hosts or "-", role.describe(), model_dir, args.model_dir)
+    log_resume_point(model_dir)
+    hook = interruption.SigtermCheckpointHook(model_dir, role.is_chief, hparams.keep_checkpoint_max)
+    with hook.installed():
+        training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
+                     eval_dir_path=args.eval_dir, extra_hooks=[hook],
+                     train_distribute=distribution.train_distribute(role))
+    return 0
+
+
+def without_internal_flags(argv):
+    """Drop ``--_name value`` pairs: SageMaker's own hyperparameters with a leading underscore (a tuning job
+    adds ``_tuning_objective_metric``) reach the script like ours, but are not ours."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg.startswith("--_"):
+            skip = "=" not in arg
+        else:
+            kept.append(arg)
+    return kept
+
+
+def log_resume_point(model_dir: str) -> None:
+    """Say where a restarted (spot) job picks up: the estimator restores the newest checkpoint silently."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(model_dir)
+    if latest:
+        step = int(latest.rsplit("-", 1)[-1])
+        log.info("sagemaker: resuming from %s (global step %d)", latest, step)
+    else:
+        log.info("sagemaker: no checkpoint in %s; starting at global step 0", model_dir)

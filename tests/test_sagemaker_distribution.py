@@ -1,0 +1,148 @@
+"""Roles from the toolkit's own ``TF_CONFIG``, and a real parameter-server job: master, worker and ps as three
+processes on 127.0.0.1."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TINY, synthetic_sentences, write_conll
+from ner_tagger.sagemaker import distribution
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The toolkit imports sagemaker_training, which reads SAGEMAKER_BASE_DIR (and may create folders) at import
+# time: ask it for its TF_CONFIGs in a separate interpreter.
+TOOLKIT_CONFIGS = """
+import json
+from sagemaker_tensorflow_container import training as t
+hosts = ["algo-1", "algo-2", "algo-3"]
+print(json.dumps({"ps": [t._build_tf_config_for_ps(hosts, h) for h in hosts],
+                  "mwms": [t._build_tf_config_for_mwms(hosts, h) for h in hosts],
+                  "ps_single": t._build_tf_config_for_ps(["algo-1"], "algo-1")}))
+"""
+
+
+@pytest.fixture(scope="module")
+def toolkit_configs(tmp_path_factory):
+    env = dict(os.environ, SAGEMAKER_BASE_DIR=str(tmp_path_factory.mktemp("opt_ml")), TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", TOOLKIT_CONFIGS], env=env, capture_output=True, text=True,
+                         check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_parameter_server_roles(toolkit_configs):
+    roles = [distribution.role_from_tf_config(c) for c in toolkit_configs["ps"]]
+    assert [(r.mode, r.task_type, r.task_index) for r in roles] == [
+        ("parameter_server", "master", 0), ("parameter_server", "worker", 0), ("parameter_server", "worker", 1)]
+    assert [r.is_chief for r in roles] == [True, False, False]
+    assert roles[0].num_workers == 3
+    assert all(distribution.train_distribute(r) is None for r in roles)  # RunConfig reads TF_CONFIG itself
+
+
+def test_one_host_parameter_server_config_is_still_chief(toolkit_configs):
+    role = distribution.role_from_tf_config(toolkit_configs["ps_single"])
+    assert role.is_chief and role.task_type == "master"
+
+
+def test_multi_worker_mirrored_roles_and_strategy(toolkit_configs, monkeypatch):
+    roles = [distribution.role_from_tf_config(c) for c in toolkit_configs["mwms"]]
+    assert [(r.mode, r.task_type, r.task_index, r.is_chief) for r in roles] == [
+        ("multi_worker_mirrored", "worker", 0, True), ("multi_worker_mirrored", "worker", 1, False),
+        ("multi_worker_mirrored", "worker", 2, False)]
+    import tensorflow as tf
+
+    created = []
+    monkeypatch.setattr(tf.distribute.experimental, "MultiWorkerMirroredStrategy",
+                        lambda: created.append("mwms") or "strategy")
+    assert distribution.train_distribute(roles[1]) == "strategy" and created == ["mwms"]
+
+
+def test_no_tf_config_is_a_single_process(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    role = distribution.current_role()
+    assert role.mode == distribution.SINGLE and role.is_chief
+    assert distribution.train_distribute(role) is None
+    assert distribution.role_from_tf_config({"cluster": {}}).mode == distribution.SINGLE
+
+
+# ----- a real parameter-server job -----
+
+PS_SERVER = """
+import json, os
+import tensorflow as tf
+config = json.loads(os.environ["TF_CONFIG"])
+# What sagemaker_tensorflow_container.training._run_ps starts on every host.
+server = tf.distribute.Server(tf.train.ClusterSpec(config["cluster"]), job_name="ps", task_index=0,
+                              config=tf.compat.v1.ConfigProto(device_count={"GPU": 0}))
+server.join()
+"""
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _host(tmp_path, name, data, checkpoints):
+    """One host's /opt/ml: its own copy of the channel, model and output folders."""
+    base = tmp_path / name
+    channel = base / "input" / "data" / "training"
+    channel.mkdir(parents=True)
+    for file_name in os.listdir(data):
+        (channel / file_name).write_bytes((data / file_name).read_bytes())
+    for folder in ("model", "output/data") + (("checkpoints",) if checkpoints else ()):
+        (base / folder).mkdir(parents=True)
+    return base
+
+
+def _env(base, cluster, task_type, host):
+    env = dict(os.environ, SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(base / "input/data/training"),
+               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
+               SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host, SM_HPS="{}",
+               PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
+               TF_CONFIG=json.dumps({"cluster": cluster, "environment": "cloud",
+                                     "task": {"type": task_type, "index": 0}}))
+    return env
+
+
+def test_parameter_server_training_completes_and_master_exports(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_conll(data / "train.txt", synthetic_sentences(200, 1))
+    write_conll(data / "dev.txt", synthetic_sentences(30, 2))
+    master_port, worker_port, ps_port = _free_ports(3)
+    cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
+               "ps": [f"127.0.0.1:{ps_port}"]}
+    master, worker = _host(tmp_path, "algo-1", data, True), _host(tmp_path, "algo-2", data, False)
+    flags = dict(TINY, max_steps=60, eval_every_steps=60, log_every_steps=20)
+    argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
+            *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = {name: subprocess.Popen(argv, env=_env(base, cluster, name, host), cwd=str(base),
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for name, base, host in (("master", master, "algo-1"), ("worker", worker, "algo-2"))}
+    try:
+        logs = {name: proc.communicate(timeout=240)[0] for name, proc in procs.items()}
+    finally:
+        for proc in (*procs.values(), ps):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert procs["master"].returncode == 0, logs["master"][-3000:]
+    assert procs["worker"].returncode == 0, logs["worker"][-3000:]
+    assert "parameter_server: master 0 of 2 training tasks (chief)" in logs["master"]
+    assert "parameter_server: worker 0 of 2 training tasks" in logs["worker"]
+    assert "eval: step=" in logs["master"] and "not the chief" in logs["worker"]
+    versions = [n for n in os.listdir(master / "model") if n.isdigit()]
+    assert len(versions) == 1 and (master / "model" / versions[0] / "saved_model.pb").is_file()
+    assert (master / "output" / "data" / "eval_report.json").is_file()
+    assert not os.listdir(worker / "model")  # only the chief exports

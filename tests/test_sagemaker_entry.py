@@ -1,0 +1,157 @@
+"""The REAL ``sagemaker_tensorflow_container.training.main`` runs ``sagemaker_entry/train_entry.py``.
+
+One fake ``/opt/ml`` (``SAGEMAKER_BASE_DIR``) with SDK-v2-encoded hyperparameters and a ``checkpoints/``
+folder (as with ``checkpoint_s3_uri``): a first job trains 100 steps and exports; a second job (a restarted
+spot job) resumes at step 100 and goes on to 150. A third job has a bad hyperparameter and must fail cleanly.
+"""
+import json
+import os
+import re
+
+import pytest
+
+from conftest import TINY, synthetic_sentences, write_conll
+import sagemaker_harness as harness
+
+HYPERPARAMETERS = dict(TINY, lowercase=True, tag_scheme="auto", tag_encoding="iobes", dropout=0.1)
+NOT_SERVABLE = ("NOT be servable", "No model artifact")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sm-data")
+    write_conll(root / "train.txt", synthetic_sentences(300, 1))
+    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory):
+    return harness.source_tarball(tmp_path_factory.mktemp("sm-src") / "sourcedir.tar.gz")
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory, data_dir, tarball):
+    """First job (100 steps), then the same /opt/ml restarted with max_steps=150."""
+    base = str(tmp_path_factory.mktemp("opt_ml"))
+    harness.make_base(base, data_dir, harness.sdk_hyperparameters(dict(HYPERPARAMETERS, max_steps=100),
+                                                                  tarball))
+    first = harness.run_job(base)
+    first_versions = _versions(base)
+    # A tuning job's own hyperparameter rides along (the toolkit passes it to the script too).
+    harness.make_base(base, data_dir, harness.sdk_hyperparameters(
+        dict(HYPERPARAMETERS, max_steps=150, _tuning_objective_metric="dev:f1"), tarball))
+    second = harness.run_job(base)
+    return {"base": base, "first": first, "second": second, "first_versions": first_versions}
+
+
+def _versions(base):
+    model = os.path.join(base, "model")
+    return sorted(n for n in os.listdir(model) if n.isdigit())
+
+
+def _log(proc):
+    return proc.stdout + proc.stderr
+
+
+def test_job_succeeds_with_the_toolkits_command_line(jobs):
+    proc = jobs["first"]
+    assert proc.returncode == 0, _log(proc)[-4000:]
+    log = _log(proc)
+    assert "Reporting training SUCCESS" in log
+    command = re.search(r"Invoking script with the following command:\s+(.+)", log).group(1)
+    # SDK v2's JSON encoding decoded and str()-ed by the toolkit, plus the SDK's s3:// model_dir.
+    assert command.split()[1] == "train_entry.py"
+    assert "--lowercase True" in command and "--tag_scheme auto" in command and "--max_steps 100" in command
+    assert "--model_dir s3://ner-bucket/" in command
+    assert os.path.isfile(os.path.join(jobs["base"], "output", "success"))
+
+
+def test_requirements_are_satisfied_without_reinstalling_tensorflow(jobs):
+    log = _log(jobs["first"])
+    assert "Requirement already satisfied: tensorflow-addons" in log
+    assert "Installing collected packages" not in log
+    assert not re.search(r"^Collecting tensorflow", log, re.M)
+    with open(os.path.join(harness.ROOT, "sagemaker_entry", "requirements.txt"), encoding="utf-8") as fh:
+        required = [line.split("<")[0].split(">")[0].split("=")[0].strip() for line in fh
+                    if line.strip() and not line.startswith("#")]
+    assert "tensorflow" not in required
+
+
+def test_model_is_servable_in_a_numeric_folder(jobs):
+    versions = jobs["first_versions"]
+    assert len(versions) == 1
+    assert os.path.isfile(os.path.join(jobs["base"], "model", versions[0], "saved_model.pb"))
+    for proc in (jobs["first"], jobs["second"]):
+        assert not any(warning in _log(proc) for warning in NOT_SERVABLE)
+
+
+def test_report_lands_in_the_output_data_dir(jobs):
+    with open(os.path.join(jobs["base"], "output", "data", "eval_report.json"), encoding="utf-8") as fh:
+        report = json.load(fh)
+    assert set(report["dev"]) >= {"overall", "PER", "LOC", "ORG"}
+    assert report["dev"]["overall"]["f1"] > 0.9
+
+
+def test_checkpoints_go_to_the_synced_folder_not_s3(jobs):
+    log = _log(jobs["first"])
+    assert f"checkpoints in {os.path.join(jobs['base'], 'checkpoints')}" in log
+    assert "starting at global step 0" in log
+
+
+def test_restarted_job_resumes_the_global_step(jobs):
+    proc = jobs["second"]
+    assert proc.returncode == 0, _log(proc)[-4000:]
+    log = _log(proc)
+    assert re.search(r"resuming from \S+model\.ckpt-100 \(global step 100\)", log)
+    steps = [int(s) for s in re.findall(r"train: step=(\d+)/150", log)]
+    assert steps and min(steps) > 100  # no step before the checkpoint was trained again
+    assert "eval: step=150 " in log
+    assert len(_versions(jobs["base"])) == 2
+
+
+def test_bad_hyperparameter_fails_the_job_naming_key_and_value(tmp_path, data_dir, tarball):
+    base = str(tmp_path / "opt_ml")
+    harness.make_base(base, data_dir, harness.sdk_hyperparameters(dict(HYPERPARAMETERS, lstm_units="many"),
+                                                                  tarball))
+    proc = harness.run_job(base)
+    assert proc.returncode != 0
+    with open(os.path.join(base, "output", "failure"), encoding="utf-8") as fh:
+        failure = fh.read()
+    assert "'lstm_units'='many'" in failure and "expected an integer" in failure
+    assert len(failure) < 1024  # all of it reaches DescribeTrainingJob's FailureReason
+    log = _log(proc)
+    assert "Reporting training FAILURE" in log and "Failure file exists" in log
+    assert not _versions(base)
+
+
+def test_metric_definitions_match_the_jobs_log(jobs):
+    from ner_tagger.sagemaker.metrics import METRIC_DEFINITIONS
+
+    log = _log(jobs["first"])
+    line = re.search(r"^.*eval: step=100 .*$", log, re.M).group(0)
+    values = {d["Name"]: re.search(d["Regex"], line).group(1) for d in METRIC_DEFINITIONS}
+    assert values["train:step"] == "100"
+    for name in ("dev:f1", "dev:precision", "dev:recall", "dev:loss"):
+        assert 0 <= float(values[name]) < 100
+    assert values["dev:f1"] == re.search(r" f1=([0-9.]+)", line).group(1)
+    # SageMaker records every line a regex matches: only the eval lines, once each.
+    matching = [ln for ln in log.splitlines() if re.search(METRIC_DEFINITIONS[0]["Regex"], ln)]
+    assert len(matching) == 1
+
+
+def test_unknown_flag_fails_naming_it(tmp_path, monkeypatch, data_dir):
+    from ner_tagger.sagemaker import entry
+
+    (tmp_path / "output").mkdir()
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    argv = ["--data_dir", data_dir, "--export_dir", str(tmp_path / "model"), "--lstm_unitz", "8"]
+    assert entry.main(argv) == 2
+    assert "--lstm_unitz 8" in (tmp_path / "output" / "failure").read_text()
+
+
+def test_sagemaker_internal_flags_are_dropped():
+    from ner_tagger.sagemaker.entry import without_internal_flags
+
+    argv = ["--_tuning_objective_metric", "dev:f1", "--epochs", "3", "--_x=1", "--model_dir", "s3://b/m"]
+    assert without_internal_flags(argv) == ["--epochs", "3", "--model_dir", "s3://b/m"]

@@ -1,0 +1,48 @@
+"""The ``/opt/ml`` contract as :class:`SageMakerEnvironment` reads it, against a fake tree."""
+import json
+import os
+
+from ner_tagger.sagemaker.environment import SageMakerEnvironment
+
+
+def _environ(base, **extra):
+    values = {"SAGEMAKER_BASE_DIR": str(base), "SM_MODEL_DIR": str(base / "model"),
+              "SM_OUTPUT_DATA_DIR": str(base / "output" / "data"), "SM_CHANNEL_TRAINING": "/data/train",
+              "SM_CHANNEL_EVAL": "/data/eval", "SM_HOSTS": json.dumps(["algo-1", "algo-2"]),
+              "SM_CURRENT_HOST": "algo-2", "SM_NUM_GPUS": "1", "SM_HPS": json.dumps({"epochs": 3})}
+    values.update(extra)
+    return values
+
+
+def test_reads_the_toolkits_variables(tmp_path):
+    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TF_CONFIG='{"cluster": {}}'))
+    assert env.channels == {"training": "/data/train", "eval": "/data/eval"}
+    assert (env.hosts, env.current_host, env.num_gpus) == (["algo-1", "algo-2"], "algo-2", 1)
+    assert env.hyperparameters == {"epochs": 3} and env.tf_config == {"cluster": {}}
+    assert env.in_training_job
+    assert env.failure_file == str(tmp_path / "output" / "failure")
+
+
+def test_outside_a_job():
+    env = SageMakerEnvironment.from_environ({})
+    assert env.base_dir == "/opt/ml" and not env.in_training_job and env.hosts == []
+
+
+def test_checkpoints_never_go_to_s3(tmp_path):
+    env = SageMakerEnvironment.from_environ(_environ(tmp_path))
+    assert env.checkpoint_dir("/local/ckpt") == "/local/ckpt"
+    first = env.checkpoint_dir("s3://bucket/job/model")
+    assert "://" not in first and os.path.isdir(first)
+    assert env.checkpoint_dir(None) != first  # a fresh folder each time: never someone else's model
+    (tmp_path / "checkpoints").mkdir()  # the job has checkpoint_s3_uri: SageMaker syncs this folder
+    assert env.checkpoint_dir("s3://bucket/job/model") == str(tmp_path / "checkpoints")
+
+
+def test_failure_file_first_writer_wins(tmp_path):
+    env = SageMakerEnvironment.from_environ(_environ(tmp_path))
+    env.write_failure("no output folder: nothing written")
+    assert not os.path.exists(env.failure_file)
+    (tmp_path / "output").mkdir()
+    env.write_failure("HParamsError: 'lstm_units'='many'")
+    env.write_failure("ExecuteUserScriptError: exit code 2")
+    assert open(env.failure_file).read() == "HParamsError: 'lstm_units'='many'"
