@@ -52,7 +52,8 @@ def checkpoint_dir(requested) -> str:
     spot = os.path.join(base, "checkpoints")
     if os.path.isdir(spot):
         return spot
-    return os.path.join(tempfile.gettempdir(), "ner_tagger", "checkpoints")
+    # A fresh folder: a fixed one would let an unrelated later run resume someone else's model.
+    return tempfile.mkdtemp(prefix="ner_tagger-checkpoints-")
 
 
 def parse_hparams(args) -> HParams:
@@ -83,7 +84,8 @@ def main(argv=None) -> int:
             training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
                          eval_dir_path=args.eval_dir, extra_hooks=[hook])
     except interruption.TrainingInterrupted as stop:
-        print(f"stopped: {stop}; run the same command again to resume", file=sys.stderr)
+        again = "the same command" if args.model_dir else f"the same command with --model_dir {model_dir}"
+        print(f"stopped: {stop}; run {again} again to resume", file=sys.stderr)
         return interruption.EXIT_CODE
     return 0
 

@@ -46,6 +46,7 @@ def run(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
     data = load_data(hparams, data_dir_path, eval_dir_path)
     params = prepare_model_dir(hparams, data, model_dir)
     estimator = make_estimator(hparams, model_dir, params, train_distribute)
+    log_resume_point(model_dir)
     history = train_and_evaluate(estimator, hparams, data, params, extra_hooks)
     if not estimator.config.is_chief:
         # Distributed training: only the chief (PS ``master``, worker 0) has the checkpoints to export.
@@ -141,6 +142,15 @@ def _embedding_matrix(hp, vocabulary, model_dir):
         np.save(path + ".tmp.npy", matrix)
         os.replace(path + ".tmp.npy", path)
     return path
+
+
+def log_resume_point(model_dir: str) -> None:
+    """Say where a restarted run picks up: the estimator restores the newest checkpoint silently."""
+    latest = tf.train.latest_checkpoint(model_dir)
+    if latest:
+        log.info("train: resuming from %s (global step %d)", latest, int(latest.rsplit("-", 1)[-1]))
+    else:
+        log.info("train: no checkpoint in %s; starting at global step 0", model_dir)
 
 
 def make_estimator(hp: HParams, model_dir: str, params: dict,

@@ -109,3 +109,15 @@ def test_exit_code_from_a_real_process(dirs):
                            "--export_dir", dirs["export"], "--epochs", "0"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "epochs" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_checkpoint_folder_without_model_dir_is_fresh_unless_sagemaker_syncs_one(tmp_path, monkeypatch):
+    from ner_tagger import train
+
+    monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
+    assert train.checkpoint_dir("/local/ckpt") == "/local/ckpt"
+    first = train.checkpoint_dir(None)
+    assert os.path.isdir(first) and not os.listdir(first)
+    assert train.checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
+    (tmp_path / "checkpoints").mkdir()
+    assert train.checkpoint_dir(None) == str(tmp_path / "checkpoints")

@@ -56,7 +56,6 @@ def _train(argv, env: SageMakerEnvironment) -> int:
     model_dir = env.checkpoint_dir(args.model_dir)
     log.info("sagemaker: host %s of %s, %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", role.describe(), model_dir, args.model_dir)
-    log_resume_point(model_dir)
     hook = interruption.SigtermCheckpointHook(model_dir, role.is_chief, hparams.keep_checkpoint_max)
     with hook.installed():
         training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
@@ -77,15 +76,3 @@ def without_internal_flags(argv):
         else:
             kept.append(arg)
     return kept
-
-
-def log_resume_point(model_dir: str) -> None:
-    """Say where a restarted (spot) job picks up: the estimator restores the newest checkpoint silently."""
-    import tensorflow as tf
-
-    latest = tf.train.latest_checkpoint(model_dir)
-    if latest:
-        step = int(latest.rsplit("-", 1)[-1])
-        log.info("sagemaker: resuming from %s (global step %d)", latest, step)
-    else:
-        log.info("sagemaker: no checkpoint in %s; starting at global step 0", model_dir)
