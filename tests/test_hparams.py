@@ -55,9 +55,18 @@ def test_config_file_errors_name_the_file(tmp_path):
 
 
 def test_shipped_configs_are_valid():
+    """Every file in configs/: hyperparameters, or (sagemaker.json) a launch config whose hyperparameters
+    section must be valid too."""
     import glob
+    import os
 
-    paths = glob.glob("configs/*.json")
-    assert paths
-    for path in paths:
-        HParams.from_json_file(path)
+    from ner_tagger.sagemaker import launch
+
+    paths = {os.path.basename(p): p for p in glob.glob(os.path.join(os.path.dirname(__file__), "..",
+                                                                     "configs", "*.json"))}
+    assert {"default.json", "wnut17.json", "sagemaker.json"} <= set(paths)
+    for name, path in paths.items():
+        if name == "sagemaker.json":
+            launch.check_hyperparameters(launch.load_config(path)["hyperparameters"])
+        else:
+            HParams.from_json_file(path)
