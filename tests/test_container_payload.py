@@ -1,5 +1,9 @@
 """POST /invocations bodies -> sentences, and the per-request limits."""
+import encodings
+import encodings.aliases
 import json
+import pkgutil
+import random
 
 import pytest
 
@@ -65,10 +69,36 @@ def test_content_type_parameters_and_charset():
     (b'{"inputs": {"text": "a"}}', JSON, 400, "'inputs.text' must be a list"),
     (b'{"inputs": 3}', JSON, 400, "expected a sentence"),
     (b"3", JSON, 400, "exactly one of"),
+    # Found by fuzzing serve (tests/test_reliability_serve.py); each was a 500 before.
+    (b'{"instances": [' + b"1" * 5000 + b"]}", JSON, 400, "invalid JSON"),
+    (b"a", "text/plain; charset=undefined", 400, "not valid undefined"),
+    (b"abc-9999999", "text/plain; charset=punycode", 400, "not valid punycode"),
+    (b"a", "text/plain; charset=utf\0", 400, "not valid utf\0"),
+    (b'{"instances": ["a \\ud800 b"]}', JSON, 400, "sentence 0: not valid Unicode (lone surrogate at character 2)"),
+    (b'{"instances": [["a", "\\udfff"]]}', JSON, 400, "sentence 0: not valid Unicode"),
+    (b'{"inputs": {"tokens": [["a"], ["\\ud800"]]}}', JSON, 400, "sentence 1: not valid Unicode"),
+    (b"a \\ud800", "text/plain; charset=unicode_escape", 400, "lone surrogate"),
 ])
 def test_bad_requests_are_4xx_with_a_message(body, content_type, code, message):
     assert status(body, content_type)[0] == code
     assert message in status(body, content_type)[1]
+
+
+@pytest.mark.filterwarnings("ignore:invalid escape sequence:DeprecationWarning")  # unicode_escape on random bytes
+def test_any_charset_python_knows_is_parsed_or_refused_with_400():
+    """Whatever codec a client names, decoding fails only as a RequestError (some raise UnicodeError, not
+    UnicodeDecodeError; some produce lone surrogates)."""
+    names = set(encodings.aliases.aliases.values()) | {m.name for m in pkgutil.iter_modules(encodings.__path__)}
+    rng = random.Random(0)
+    bodies = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 30))) for _ in range(12)]
+    bodies += [b"a..b", b"abc-9999999", b"\\ud800", b"+2D3/-", b'["\\ud800"]', b"xn--" + b"a" * 70]
+    for name in sorted(names):
+        for media in (JSON, TEXT):
+            for body in bodies:
+                try:
+                    parse(body, f"{media}; charset={name}", LIMITS)
+                except RequestError as err:
+                    assert err.status in (400, 415), (name, body)
 
 
 def test_limits():

@@ -61,10 +61,7 @@ def parse(body: bytes, content_type: str, limits: Limits) -> Tuple[List[Sentence
     media, params = _media_type(content_type)
     if not body or not body.strip():
         raise RequestError(400, "empty request body")
-    try:
-        text = body.decode(params.get("charset", "utf-8"))
-    except (UnicodeDecodeError, LookupError):
-        raise RequestError(400, f"body is not valid {params.get('charset', 'utf-8')} text") from None
+    text = _decode(body, params.get("charset", "utf-8"))
     if media == "application/json":
         sentences, key = _from_json(text)
     elif media == "text/plain":
@@ -85,6 +82,16 @@ def _media_type(content_type: str):
     return parts[0].lower(), params
 
 
+def _decode(body: bytes, charset: str) -> str:
+    """The body as text in the client's charset; any codec Python knows may be named, so any may fail."""
+    try:
+        return body.decode(charset)
+    except (LookupError, ValueError):
+        # ValueError covers UnicodeError, which codecs such as 'undefined', 'punycode' and 'idna' raise
+        # instead of UnicodeDecodeError, and a charset name with a NUL in it.
+        raise RequestError(400, f"body is not valid {charset} text") from None
+
+
 def _from_json(text: str) -> Tuple[List[Sentence], str]:
     try:
         value = json.loads(text)
@@ -93,6 +100,9 @@ def _from_json(text: str) -> Tuple[List[Sentence], str]:
     except RecursionError:
         # A few MB of "[[[[..." nest deeper than the parser recurses; that is a bad request, not a 500.
         raise RequestError(400, "invalid JSON: nested too deeply") from None
+    except ValueError as err:
+        # Python refuses integers of more than 4300 digits (CVE-2020-10735) with a plain ValueError.
+        raise RequestError(400, f"invalid JSON: {err}") from None
     if isinstance(value, (list, str)):
         return _rows(value), "predictions"
     if not isinstance(value, dict) or len({"instances", "inputs"} & set(value)) != 1:
@@ -146,6 +156,7 @@ def check(sentences: List[Sentence], limits: Limits) -> None:
                                 "(NER_TAGGER_MAX_BATCH)")
     total = 0
     for i, sentence in enumerate(sentences):
+        _check_unicode(sentence, i)
         if isinstance(sentence, str):
             if len(sentence) > limits.max_sentence_chars:
                 raise RequestError(400, f"sentence {i}: {len(sentence)} characters; the limit is "
@@ -161,3 +172,14 @@ def check(sentences: List[Sentence], limits: Limits) -> None:
     if total > limits.max_request_tokens:
         raise RequestError(413, f"{total} tokens in one request; the limit is {limits.max_request_tokens} "
                                 "(NER_TAGGER_MAX_REQUEST_TOKENS)")
+
+
+def _check_unicode(sentence: Sentence, i: int) -> None:
+    """A JSON ``\\ud800`` escape (or a codec like unicode_escape) yields a lone surrogate: no UTF-8 form, so
+    the model's string tensors and the JSON answer could not hold it. That is the client's error, a 400."""
+    for text in [sentence] if isinstance(sentence, str) else sentence:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise RequestError(400, f"sentence {i}: not valid Unicode (lone surrogate at character "
+                                    f"{err.start})") from None
