@@ -30,6 +30,7 @@ setup(
             "pytest>=7",
             "hypothesis>=6",
             "gunicorn>=22",
+            "psutil>=5.6",  # scripts/loadtest_serve.py samples the server's memory
             "sagemaker>=2.257,<3",
             # The managed container's runner (sagemaker-training, sagemaker-tensorflow-training) is installed
             # by scripts/test.sh without its dependency pins: it pins protobuf<=3.20.3, whose pure-Python

@@ -15,6 +15,7 @@ from ner_tagger.errors import HParamsError
 TAG_SCHEMES = ("auto", "iob1", "iob2", "iobes")
 ENCODINGS = ("iob2", "iobes")
 CHAR_REPRESENTATIONS = ("cnn", "lstm", "none")
+OPTIMIZERS = ("adam", "lazy_adam")
 
 
 def _field(default, help, choices=None, low=None, high=None, secret=False):
@@ -68,6 +69,9 @@ class HParams:
                          low=1, high=10000)
     max_steps: int = _field(0, "Stop after this many steps; 0: epochs decide.", low=0)
     learning_rate: float = _field(0.001, "Adam learning rate.", low=1e-7, high=1.0)
+    optimizer: str = _field("adam", "adam, or lazy_adam (tensorflow-addons LazyAdam: moments of embedding "
+                                    "rows are updated only for the words in the batch; faster per step).",
+                            choices=OPTIMIZERS)
     ema_decay: float = _field(0.0, "Evaluate and export an exponential moving average of the weights with "
                                    "this decay (e.g. 0.99); 0: the raw weights.", low=0.0, high=0.99999)
     clip_norm: float = _field(5.0, "Global gradient-norm clip; 0 disables.", low=0.0)

