@@ -116,8 +116,11 @@ def _bilstm(inputs, lengths, hp, training):
 
 
 def _train_op(loss, hp):
-    variables = tf.compat.v1.trainable_variables()
-    grads, variables = zip(*[(g, v) for g, v in zip(tf.gradients(loss, variables), variables) if g is not None])
+    optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
+    # The v1 optimizer's gradients, whichever optimizer applies them: tf.gradients' placement breaks
+    # parameter-server training (gradient ops colocated across the ps and worker jobs).
+    grads_and_vars = optimizer.compute_gradients(loss)
+    grads, variables = zip(*[(g, v) for g, v in grads_and_vars if g is not None])
     if hp.clip_norm > 0:
         grads, _ = tf.clip_by_global_norm(grads, hp.clip_norm)
     global_step = tf.compat.v1.train.get_or_create_global_step()
@@ -128,7 +131,6 @@ def _train_op(loss, hp):
         with tf.control_dependencies([update]):
             train_op = global_step.assign_add(1)
     else:
-        optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
         train_op = optimizer.apply_gradients(zip(grads, variables), global_step=global_step)
     if not hp.ema_decay:
         return train_op

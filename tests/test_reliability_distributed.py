@@ -1,27 +1,54 @@
 """A parameter-server job survives losing a worker: master, worker and ps as processes on 127.0.0.1, the
-worker killed (SIGKILL, as a crashed host) mid-run and started again with the same command."""
+worker killed (SIGKILL, as a crashed host) mid-run and started again with the same command.
+
+Every wait is bounded: a cluster that stops making progress fails the test with both logs, never hangs it."""
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import TINY, synthetic_sentences, write_conll
 from test_sagemaker_distribution import PS_SERVER, ROOT, _env, _free_ports, _host
 
 STEP = re.compile(r"train: step=(\d+)/")
+MAX_STEPS = 3000  # the chief must still be training when the restarted worker comes back
 
 
-def _wait_for_step(proc, at_least, timeout):
-    lines, deadline = [], time.monotonic() + timeout
-    for line in proc.stdout:
-        lines.append(line)
+class Output:
+    """A process's output, read by a thread, so that waiting for a line can time out instead of hanging."""
+
+    def __init__(self, proc):
+        self.proc, self.lines = proc, []
+        self._thread = threading.Thread(target=lambda: self.lines.extend(proc.stdout), daemon=True)
+        self._thread.start()
+
+    def text(self):
+        return "".join(self.lines)
+
+    def wait_for(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((x for x in map(predicate, list(self.lines)) if x is not None), None)
+            if found is not None or self.proc.poll() is not None:
+                return found
+            time.sleep(0.2)
+        return None
+
+    def finish(self, timeout):
+        self.proc.wait(timeout=timeout)
+        self._thread.join(timeout=10)
+        return self.text()
+
+
+def _step_at_least(minimum):
+    def check(line):
         found = STEP.search(line)
-        if (found and int(found.group(1)) >= at_least) or time.monotonic() > deadline:
-            return int(found.group(1)) if found else None, "".join(lines)
-    return None, "".join(lines)
+        return int(found.group(1)) if found and int(found.group(1)) >= minimum else None
+    return check
 
 
 def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_path):
@@ -35,7 +62,7 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
     cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
                "ps": [f"127.0.0.1:{ps_port}"]}
     master, worker = _host(tmp_path, "algo-1", data, True), _host(tmp_path, "algo-2", data, False)
-    flags = dict(TINY, max_steps=1200, eval_every_steps=400, log_every_steps=20)
+    flags = dict(TINY, max_steps=MAX_STEPS, eval_every_steps=1000, log_every_steps=20)
     argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
             *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
 
@@ -45,22 +72,27 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
 
     ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    chief, first = start("master", master, "algo-1"), start("worker", worker, "algo-2")
-    procs = [ps, chief, first]
+    # The worker first: it waits for the chief to initialise the variables, so it cannot miss the run.
+    first = Output(start("worker", worker, "algo-2"))
+    procs = [ps, first.proc]
     try:
-        killed_at, first_log = _wait_for_step(first, 200, timeout=240)
-        assert killed_at is not None, first_log[-3000:]
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-        second = start("worker", worker, "algo-2")
-        procs.append(second)
-        second_log = second.communicate(timeout=300)[0]
-        chief_log = chief.communicate(timeout=300)[0]
+        assert first.wait_for(lambda line: line if "sagemaker: host" in line else None, 180), first.text()[-3000:]
+        chief = Output(start("master", master, "algo-1"))
+        procs.append(chief.proc)
+        killed_at = first.wait_for(_step_at_least(200), timeout=240)
+        assert killed_at is not None, first.text()[-2000:] + chief.text()[-2000:]
+        first.proc.send_signal(signal.SIGKILL)
+        first.finish(timeout=30)
+        second = Output(start("worker", worker, "algo-2"))
+        procs.append(second.proc)
+        second_log = second.finish(timeout=300)
+        chief_log = chief.finish(timeout=300)
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+    first, chief, second = first.proc, chief.proc, second.proc
     assert first.returncode == -signal.SIGKILL
     assert chief.returncode == 0, chief_log[-3000:]
     assert second.returncode == 0, second_log[-3000:]
@@ -70,7 +102,7 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
     import tensorflow as tf
 
     final = tf.train.latest_checkpoint(str(master / "checkpoints"))
-    assert int(final.rsplit("-", 1)[1]) >= 1200  # asynchronous workers may step just past max_steps
+    assert int(final.rsplit("-", 1)[1]) >= MAX_STEPS  # asynchronous workers may step just past max_steps
     versions = [n for n in os.listdir(master / "model") if n.isdigit()]
     assert len(versions) == 1
     report = json.loads((master / "output" / "data" / "eval_report.json").read_text())
