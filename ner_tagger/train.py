@@ -8,7 +8,6 @@ the data, export and output directories default to ``SM_CHANNEL_TRAINING``, ``SM
 import argparse
 import os
 import sys
-import tempfile
 
 from ner_tagger.cli import exits_cleanly, setup_logging
 from ner_tagger.errors import HParamsError
@@ -46,14 +45,11 @@ def _eval_channel():
 
 
 def checkpoint_dir(requested) -> str:
-    if requested and "://" not in requested:
-        return requested
-    base = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml")
-    spot = os.path.join(base, "checkpoints")
-    if os.path.isdir(spot):
-        return spot
-    # A fresh folder: a fixed one would let an unrelated later run resume someone else's model.
-    return tempfile.mkdtemp(prefix="ner_tagger-checkpoints-")
+    """A local ``requested`` path, else the SageMaker-synced ``checkpoints/`` if present, else a fresh folder
+    (the same rule as under SageMaker script mode)."""
+    from ner_tagger.sagemaker.environment import SageMakerEnvironment
+
+    return SageMakerEnvironment.from_environ().checkpoint_dir(requested)
 
 
 def parse_hparams(args) -> HParams:
