@@ -15,6 +15,12 @@ def negative_log_likelihood(logits, tag_ids, lengths, transition_params):
     return -log_likelihood
 
 
+def best_path(logits, lengths, transition_params):
+    """Viterbi path ``[batch, time]`` (int32) alone: no normaliser, for when only the tags are needed."""
+    tag_ids, _ = tfa.text.crf_decode(logits, transition_params, lengths)
+    return tag_ids
+
+
 def decode(logits, lengths, transition_params):
     """Viterbi path ``[batch, time]`` (int32) and its probability ``[batch]``.
 

@@ -1,4 +1,4 @@
-"""Training-time hooks: the progress line and keeping the best checkpoint by dev F1."""
+"""Training-time hooks: the progress line, and keeping the best checkpoint by dev F1."""
 import json
 import logging
 import os
@@ -69,8 +69,8 @@ def _duration(seconds):
     return f"{minutes // 60}h{minutes % 60:02d}m{secs:02d}s" if minutes >= 60 else f"{minutes}m{secs:02d}s"
 
 
-class BestCheckpointExporter(tf.estimator.Exporter):
-    """After each evaluation: log the eval line, and copy the checkpoint aside when dev F1 improves.
+class BestCheckpoint:
+    """Logs each evaluation's line and keeps the checkpoint with the best dev F1 so far.
 
     The copy lives in ``<model_dir>/best`` (outside the estimator's rotation of recent checkpoints) with
     ``best.json`` beside it, so a resumed run knows the score to beat and the final export uses the best
@@ -81,10 +81,6 @@ class BestCheckpointExporter(tf.estimator.Exporter):
         self.best_dir = os.path.join(model_dir, BEST_DIR)
         self.history = []
 
-    @property
-    def name(self):
-        return "best_f1"
-
     def best(self):
         try:
             with open(os.path.join(self.best_dir, "best.json"), encoding="utf-8") as fh:
@@ -92,24 +88,24 @@ class BestCheckpointExporter(tf.estimator.Exporter):
         except (OSError, ValueError):
             return None
 
-    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
-        result = {k: float(v) for k, v in eval_result.items() if k != "global_step"}
-        step = int(eval_result["global_step"])
+    def record(self, step: int, result: dict, write_checkpoint) -> bool:
+        """Log and remember one evaluation; when it beats the best, ``write_checkpoint(folder)`` writes the
+        checkpoint into an empty folder and returns its file prefix's base name. True if it was the best."""
         log.info(EVAL_LINE.format(step=step, **result))
         self.history.append({"step": step, **result})
         best = self.best()
-        if best is None or result["f1"] > best["f1"]:
-            self._keep(checkpoint_path, {"step": step, "checkpoint": os.path.basename(checkpoint_path),
-                                         **result})
-            log.info("eval: new best f1=%.4f at step %d", result["f1"], step)
-        return None
+        if best is not None and result["f1"] <= best["f1"]:
+            return False
+        self._keep(write_checkpoint, {"step": step, **result})
+        log.info("eval: new best f1=%.4f at step %d", result["f1"], step)
+        return True
 
-    def _keep(self, checkpoint_path, record):
+    def _keep(self, write_checkpoint, record):
+        # Written aside and swapped in by renames: a crash leaves the old best or the new one, never half.
         tmp = self.best_dir + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        for path in tf.io.gfile.glob(checkpoint_path + ".*"):
-            shutil.copy2(path, tmp)
+        record["checkpoint"] = write_checkpoint(tmp)
         with open(os.path.join(tmp, "best.json"), "w", encoding="utf-8") as fh:
             json.dump(record, fh, indent=2, sort_keys=True)
         old = self.best_dir + ".old"
@@ -120,9 +116,36 @@ class BestCheckpointExporter(tf.estimator.Exporter):
         shutil.rmtree(old, ignore_errors=True)
 
 
+class BestCheckpointExporter(tf.estimator.Exporter):
+    """:class:`BestCheckpoint` for ``tf.estimator.train_and_evaluate``'s evaluations (distributed training,
+    weight averaging): called after each one with the evaluated checkpoint, which it copies."""
+
+    def __init__(self, model_dir: str):
+        self.keeper = BestCheckpoint(model_dir)
+
+    @property
+    def name(self):
+        return "best_f1"
+
+    @property
+    def history(self):
+        return self.keeper.history
+
+    def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+        result = {k: float(v) for k, v in eval_result.items() if k != "global_step"}
+
+        def copy(folder):
+            for path in tf.io.gfile.glob(checkpoint_path + ".*"):
+                shutil.copy2(path, folder)
+            return os.path.basename(checkpoint_path)
+
+        self.keeper.record(int(eval_result["global_step"]), result, copy)
+        return None
+
+
 def best_checkpoint(model_dir: str):
     """Path prefix of the kept best checkpoint, or None."""
-    record = BestCheckpointExporter(model_dir).best()
+    record = BestCheckpoint(model_dir).best()
     if record is None:
         return None
     return os.path.join(model_dir, BEST_DIR, record["checkpoint"])

@@ -5,7 +5,7 @@ update op) and scored once at the end, so the figures are seqeval's over the who
 average of per-batch values. Every figure becomes an ordinary ``eval_metric_ops`` entry: it reaches the
 eval result, TensorBoard, early stopping and best-checkpoint selection through the estimator's own paths.
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -59,17 +59,29 @@ class _Collector:
         return np.array([report.get(kind, {}).get(measure, 0.0) for kind, measure in self.names], np.float32)
 
 
+MEASURES = ("f1", "precision", "recall")
+
+
+def metric_names(entity_types: Sequence[str]) -> List[Tuple[str, str, str]]:
+    """``(key, kind, measure)``: ``f1``, ``precision``, ``recall`` overall, then ``<measure>/<type>``."""
+    names = [(m, "overall", m) for m in MEASURES]
+    return names + [(f"{m}/{t}", t, m) for t in entity_types for m in MEASURES]
+
+
+def flatten(report: Dict[str, Dict[str, float]], entity_types: Sequence[str]) -> Dict[str, float]:
+    """An :func:`entity_report` as the flat figures an evaluation reports (0.0 for an absent type)."""
+    return {key: report.get(kind, {}).get(measure, 0.0) for key, kind, measure in metric_names(entity_types)}
+
+
 def metric_ops(gold_tags, predicted_tags, lengths, entity_types: Sequence[str], encoding: str):
-    """``eval_metric_ops`` for ``f1``, ``precision``, ``recall`` and ``<measure>/<type>`` per entity type."""
-    measures = ("f1", "precision", "recall")
-    names = [("overall", m) for m in measures] + [(t, m) for t in entity_types for m in measures]
-    collector = _Collector(encoding, names)
+    """``eval_metric_ops`` for the figures :func:`flatten` names."""
+    names = metric_names(entity_types)
+    collector = _Collector(encoding, [(kind, measure) for _, kind, measure in names])
     update = tf.compat.v1.py_func(collector.update, [gold_tags, predicted_tags, lengths], tf.int64,
                                   stateful=True, name="seqeval_update")
     values = tf.compat.v1.py_func(collector.result, [], tf.float32, stateful=True, name="seqeval_result")
     ops = {}
-    for i, (kind, measure) in enumerate(names):
-        key = measure if kind == "overall" else f"{measure}/{kind}"
+    for i, (key, _, _) in enumerate(names):
         # Only the first entry carries the update, so each batch is collected once.
         ops[key] = (values[i], update if i == 0 else tf.no_op())
     return ops

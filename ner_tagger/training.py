@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import conll, data_dir, embeddings, export, hooks, input_fns, tagging, text, vocab
+from ner_tagger import conll, data_dir, dev_evaluation, embeddings, export, hooks, input_fns, tagging, text, vocab
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 from ner_tagger.model_fn import model_fn
@@ -161,7 +161,11 @@ def make_estimator(hp: HParams, model_dir: str, params: dict,
                                     save_checkpoints_steps=hp.eval_every_steps, save_checkpoints_secs=None,
                                     keep_checkpoint_max=hp.keep_checkpoint_max, log_step_count_steps=None,
                                     save_summary_steps=hp.log_every_steps, session_config=session,
-                                    train_distribute=train_distribute)
+                                    train_distribute=train_distribute,
+                                    # The graph holds the data as constants: writing it out as text with
+                                    # every checkpoint cost ~7 s at start and ~1 s per checkpoint on
+                                    # WNUT-17, and nothing reads it (resuming rebuilds the graph).
+                                    checkpoint_save_graph_def=False)
     return tf.estimator.Estimator(model_fn=model_fn, config=config, params=params)
 
 
@@ -173,29 +177,46 @@ def total_steps(hp: HParams, train) -> tuple:
 
 def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
                        extra_hooks: Sequence = ()) -> list:
+    """Train to the step budget, evaluating on dev every ``eval_every_steps``; returns the evaluations."""
     steps, per_epoch = total_steps(hp, data.train)
-    log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps", steps, per_epoch,
-             hp.batch_size, hp.eval_every_steps)
+    in_session = evaluates_in_session(estimator, hp)
+    log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps (%s)", steps, per_epoch,
+             hp.batch_size, hp.eval_every_steps, "in the training session" if in_session else "tf.estimator")
     training_hooks = [hooks.ProgressHook(hp.log_every_steps, steps, per_epoch), *extra_hooks]
+    train_input = lambda: input_fns.train_input_fn(data.train, params)  # noqa: E731
+    if in_session:
+        keeper = hooks.BestCheckpoint(estimator.model_dir)
+        evaluation = dev_evaluation.DevEvaluationHook(data.dev, params, hp.eval_every_steps, keeper,
+                                                      estimator.eval_dir(), hp.early_stopping_patience)
+        estimator.train(train_input, max_steps=steps, hooks=training_hooks + [evaluation])
+        return keeper.history
     if hp.early_stopping_patience:
         os.makedirs(estimator.eval_dir(), exist_ok=True)
         training_hooks.append(tf.estimator.experimental.stop_if_no_increase_hook(
             estimator, "f1", max_steps_without_increase=hp.early_stopping_patience * hp.eval_every_steps,
             min_steps=hp.eval_every_steps, run_every_secs=None, run_every_steps=hp.eval_every_steps))
-    keeper = hooks.BestCheckpointExporter(estimator.model_dir)
-    train_spec = tf.estimator.TrainSpec(lambda: input_fns.train_input_fn(data.train, params),
-                                        max_steps=steps, hooks=training_hooks)
-    # Sorted by length, each evaluation batch pads little: a fifth less time per evaluation on WNUT-17's
-    # dev set than file order, for the same scores (they are sums over the whole set).
+    exporter = hooks.BestCheckpointExporter(estimator.model_dir)
+    train_spec = tf.estimator.TrainSpec(train_input, max_steps=steps, hooks=training_hooks)
     dev = sorted(data.dev, key=lambda sentence: len(sentence.tokens))
     eval_spec = tf.estimator.EvalSpec(lambda: input_fns.eval_input_fn(dev, params), steps=None,
-                                      exporters=[keeper], start_delay_secs=0, throttle_secs=0)
+                                      exporters=[exporter], start_delay_secs=0, throttle_secs=0)
     tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)
-    return keeper.history
+    return exporter.history
+
+
+def evaluates_in_session(estimator, hp: HParams) -> bool:
+    """In-session dev evaluation serves one process without weight averaging.
+
+    Distributed runs evaluate through ``train_and_evaluate`` (its evaluator reads the chief's checkpoints);
+    averaged weights are read back by the evaluation graph's saver, which the training graph has no
+    equivalent of.
+    """
+    config = estimator.config
+    return not hp.ema_decay and config.train_distribute is None and not config.cluster_spec.as_dict()
 
 
 def build_report(hp, data, model_dir, version_dir, history, seconds) -> dict:
-    best = hooks.BestCheckpointExporter(model_dir).best() or {}
+    best = hooks.BestCheckpoint(model_dir).best() or {}
     report = {"model": version_dir, "files": data.files, "train_seconds": round(seconds, 1),
               "best_step": best.get("step"), "evaluations": history,
               "dev": _evaluate(version_dir, data.dev, hp)}

@@ -19,7 +19,6 @@ def _values(line):
 
 def test_regexes_read_the_line_the_exporter_logs(tmp_path, caplog):
     exporter = hooks.BestCheckpointExporter(str(tmp_path))
-    exporter._keep = lambda *args: None  # no checkpoint files to copy here
     result = {"global_step": 300, "f1": 0.81234, "precision": 0.8011, "recall": 0.82391, "loss": 1.23456,
               "f1/PER": 0.9}
     with caplog.at_level(logging.INFO, logger="ner_tagger"):

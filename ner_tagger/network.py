@@ -1,0 +1,118 @@
+"""The tagger's layers: word embeddings + character features -> BiLSTM -> per-tag scores, and the CRF's
+transitions.
+
+Built once per graph and callable on any batch of raw words, so one set of variables serves the training
+batches and, in the same graph and session, the dev set (``ner_tagger.dev_evaluation``). The graph that
+built a network can hand it to later code (hooks) through :func:`of_graph`.
+"""
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+from ner_tagger import crf, text
+from ner_tagger.hparams import HParams
+from ner_tagger.vocab import Vocabulary
+
+# One network per graph; weak keys, so a finished graph and its layers can be freed.
+_BY_GRAPH = weakref.WeakKeyDictionary()
+
+
+class Network:
+    """``network(words, lengths, training) -> [batch, time, num_tags]`` scores; ``transitions`` for the CRF."""
+
+    def __init__(self, hp: HParams, vocab_dir: str, embeddings_npy: str = "", pretrained: bool = False):
+        """``pretrained``: initialise word vectors from ``embeddings_npy`` (only the training graph needs
+        the values; other graphs restore them from checkpoints, which keeps exports small)."""
+        self.hp = hp
+        self.vocab = Vocabulary.load(vocab_dir)
+        paths = self.vocab.paths(vocab_dir)
+        self._word_ids = _vocabulary_table(paths["words"])
+        self._tag_ids = tf.lookup.StaticHashTable(
+            tf.lookup.TextFileInitializer(paths["tags"], tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+                                          tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=0)
+        initializer = "uniform"
+        if pretrained and embeddings_npy:
+            initializer = tf.keras.initializers.Constant(np.load(embeddings_npy))
+        self._words = tf.keras.layers.Embedding(len(self.vocab.words) + 1, hp.word_dim,
+                                                embeddings_initializer=initializer,
+                                                trainable=hp.embeddings_trainable, name="word_embeddings")
+        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"])
+        self._dropout = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)
+        self._lstms = [tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.lstm_units, return_sequences=True),
+                                                     name=f"bilstm_{layer}") for layer in range(hp.lstm_layers)]
+        self._lstm_dropouts = [tf.keras.layers.Dropout(hp.dropout, seed=hp.seed + layer + 1)
+                               for layer in range(hp.lstm_layers)]
+        self._scores = tf.keras.layers.Dense(len(self.vocab.tags), name="tag_scores")
+        self.transitions = crf.transitions(len(self.vocab.tags))
+        _BY_GRAPH[tf.compat.v1.get_default_graph()] = self
+
+    def __call__(self, words, lengths, training: bool):
+        ids = self._word_ids.lookup(text.normalize_words(words, self.hp.lowercase, self.hp.normalize_digits))
+        if training and self.hp.word_dropout > 0:
+            dropped = tf.random.uniform(tf.shape(ids), seed=self.hp.seed) < self.hp.word_dropout
+            ids = tf.where(dropped, tf.cast(len(self.vocab.words), ids.dtype), ids)
+        embedded = tf.concat([self._words(ids), self._chars(words)], axis=-1)
+        outputs = self._dropout(embedded, training=training)
+        # Keras' LSTM with default activations, no recurrent dropout and a right-padded mask runs the
+        # cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
+        mask = tf.sequence_mask(lengths, tf.shape(words)[1])
+        for lstm, dropout in zip(self._lstms, self._lstm_dropouts):
+            outputs = dropout(lstm(outputs, mask=mask, training=training), training=training)
+        return self._scores(outputs)
+
+    def tag_ids(self, tags):
+        """Tag strings -> ids; a gold tag unseen in training becomes O (id 0) for the loss."""
+        return tf.cast(self._tag_ids.lookup(tags), tf.int32)
+
+
+def of_graph(graph=None) -> Network:
+    """The network built in ``graph`` (default: the current graph)."""
+    graph = graph or tf.compat.v1.get_default_graph()
+    try:
+        return _BY_GRAPH[graph]
+    except KeyError:
+        raise LookupError("no ner_tagger network was built in this graph (model_fn runs first)") from None
+
+
+def _vocabulary_table(path):
+    return tf.lookup.StaticVocabularyTable(
+        tf.lookup.TextFileInitializer(path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64,
+                                      tf.lookup.TextFileIndex.LINE_NUMBER), num_oov_buckets=1)
+
+
+class _CharFeatures:
+    """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
+
+    def __init__(self, hp: HParams, vocab_size: int, chars_path: str):
+        self.hp = hp
+        if hp.char_representation == "none":
+            return
+        self._ids = _vocabulary_table(chars_path)
+        self._embedding = tf.keras.layers.Embedding(vocab_size + 1, hp.char_dim, name="char_embeddings")
+        if hp.char_representation == "lstm":
+            self._pool = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.char_lstm_units),
+                                                       name="char_lstm")
+            self.size = 2 * hp.char_lstm_units
+        else:
+            self._conv = tf.keras.layers.Conv1D(hp.char_filters, hp.char_kernel_size, padding="same",
+                                                activation="relu", name="char_cnn")
+            self.size = hp.char_filters
+
+    def __call__(self, words):
+        hp = self.hp
+        if hp.char_representation == "none":
+            return tf.zeros(tf.concat([tf.shape(words), [0]], 0), tf.float32)
+        chars, nchars = text.split_chars(words, hp.max_word_chars)
+        embedded = self._embedding(self._ids.lookup(chars))
+        batch, time = tf.shape(words)[0], tf.shape(words)[1]
+        flat = tf.reshape(embedded, [-1, hp.max_word_chars, hp.char_dim])
+        # Padding words have no characters; giving them one keeps every row valid for the cuDNN LSTM kernel.
+        mask = tf.sequence_mask(tf.maximum(tf.reshape(nchars, [-1]), 1), hp.max_word_chars)
+        if hp.char_representation == "lstm":
+            pooled = self._pool(flat, mask=mask)
+        else:
+            conv = self._conv(flat)
+            # Max over real characters only (ReLU outputs are >= 0, so zeroing padding is enough).
+            pooled = tf.reduce_max(conv * tf.cast(mask, conv.dtype)[:, :, None], axis=1)
+        return tf.reshape(pooled, [batch, time, self.size])

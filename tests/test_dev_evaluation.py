@@ -1,0 +1,70 @@
+"""Dev evaluation inside the training session: its figures, its schedule, early stopping and TensorBoard."""
+import glob
+import types
+
+import pytest
+import tensorflow as tf
+
+from conftest import TINY
+from ner_tagger import hooks, training
+from ner_tagger.hparams import HParams
+
+
+def _run(synthetic_dir, root, **overrides):
+    hp = HParams.from_dict(dict(TINY, **overrides))
+    return training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"))
+
+
+def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(synthetic_dir, tmp_path):
+    report = _run(synthetic_dir, tmp_path, max_steps=130, eval_every_steps=40, learning_rate=0.02)
+    assert [e["step"] for e in report["evaluations"]] == [40, 80, 120, 130]
+    best = max(report["evaluations"], key=lambda e: e["f1"])
+    assert report["best_step"] == best["step"]
+    # The export is the kept checkpoint: scored again through the SavedModel, dev gives the same figures.
+    for measure in ("f1", "precision", "recall"):
+        assert report["dev"]["overall"][measure] == pytest.approx(best[measure], abs=1e-6)
+    assert best["f1"] > 0.5
+    assert {"f1/PER", "recall/LOC", "precision/ORG"} <= set(best)
+    assert all(e["loss"] > 0 for e in report["evaluations"])
+
+
+def test_figures_reach_tensorboard_in_the_eval_folder(synthetic_dir, tmp_path):
+    report = _run(synthetic_dir, tmp_path, max_steps=60, eval_every_steps=30)
+    seen = {}
+    for path in glob.glob(str(tmp_path / "ckpt" / "eval" / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                seen[(event.step, value.tag)] = value.simple_value
+    for evaluation in report["evaluations"]:
+        assert seen[(evaluation["step"], "f1")] == pytest.approx(evaluation["f1"])
+        assert seen[(evaluation["step"], "loss")] == pytest.approx(evaluation["loss"])
+
+
+def test_early_stopping_ends_training_after_patience_evaluations_without_gain(synthetic_dir, tmp_path):
+    # A learning rate this small leaves dev F1 where the first evaluation found it.
+    report = _run(synthetic_dir, tmp_path, max_steps=1000, eval_every_steps=10, learning_rate=1e-7,
+                  early_stopping_patience=2)
+    steps = [e["step"] for e in report["evaluations"]]
+    assert steps[-1] - report["best_step"] == 2 * 10
+    assert tf.train.load_checkpoint(str(tmp_path / "ckpt")).get_tensor("global_step") == steps[-1] < 1000
+
+
+def test_a_resumed_run_evaluates_from_where_it_left_off(synthetic_dir, tmp_path):
+    _run(synthetic_dir, tmp_path, max_steps=40, eval_every_steps=20)
+    report = _run(synthetic_dir, tmp_path, max_steps=80, eval_every_steps=20)
+    assert [e["step"] for e in report["evaluations"]] == [60, 80]
+    # The bar to beat carried over: the kept best is the best of both runs.
+    assert hooks.BestCheckpoint(str(tmp_path / "ckpt")).best()["f1"] >= max(
+        e["f1"] for e in report["evaluations"])
+
+
+@pytest.mark.parametrize("ema, cluster, distribute, expected", [
+    (0.0, {}, None, True),
+    (0.9, {}, None, False),
+    (0.0, {"ps": ["localhost:1"], "master": ["localhost:2"]}, None, False),
+    (0.0, {}, object(), False),
+])
+def test_in_session_only_where_one_process_trains_raw_weights(ema, cluster, distribute, expected):
+    config = types.SimpleNamespace(train_distribute=distribute, cluster_spec=tf.train.ClusterSpec(cluster))
+    estimator = types.SimpleNamespace(config=config)
+    assert training.evaluates_in_session(estimator, HParams.from_dict(dict(TINY, ema_decay=ema))) is expected
