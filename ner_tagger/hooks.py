@@ -44,8 +44,8 @@ class ProgressHook(tf.estimator.SessionRunHook):
             self._reset(step)
             return
         took = time.monotonic() - self._started
-        # The checkpoint listener runs the dev evaluation inside the step that saves; that pause is not
-        # training speed, so a step far slower than the window's average is left out of the rates.
+        # The dev evaluation runs inside the step that triggers it (in a hook or the checkpoint listener);
+        # that pause is not training speed, so a step far slower than the window's average is left out.
         typical = w["busy"] / w["steps"] if w["steps"] else self._typical
         if not (typical and took > max(1.0, 20 * typical)):
             w["busy"] += took

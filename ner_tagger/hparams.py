@@ -15,6 +15,7 @@ from ner_tagger.errors import HParamsError
 TAG_SCHEMES = ("auto", "iob1", "iob2", "iobes")
 ENCODINGS = ("iob2", "iobes")
 CHAR_REPRESENTATIONS = ("cnn", "lstm", "none")
+LSTM_IMPLEMENTATIONS = ("keras", "fused")
 OPTIMIZERS = ("adam", "lazy_adam")
 
 
@@ -58,6 +59,10 @@ class HParams:
     char_lstm_units: int = _field(25, "char BiLSTM: units per direction.", low=1, high=1024)
     lstm_units: int = _field(100, "Word BiLSTM units per direction. Recommended 100-300.", low=1, high=4096)
     lstm_layers: int = _field(1, "Stacked word BiLSTM layers.", low=1, high=4)
+    lstm_implementation: str = _field("keras", "Word BiLSTM kernel: keras (a loop of small ops on a CPU, "
+                                               "cuDNN on a GPU) or fused (one BlockLSTM kernel per sequence "
+                                               "and direction: faster on a CPU). Same weights either way.",
+                                      choices=LSTM_IMPLEMENTATIONS)
     dropout: float = _field(0.5, "Dropout rate on embeddings and BiLSTM outputs.", low=0.0, high=0.95)
     word_dropout: float = _field(0.1, "Training-time chance of replacing a word by the OOV id, so the model "
                                        "learns to tag unseen words from their characters and context.",

@@ -21,19 +21,17 @@ def model_fn(features, labels, mode, params):
     words = features["words"]
     lengths = tf.cast(features["nwords"], tf.int32)
     logits = network(words, lengths, training)
-    tag_ids, sequence_score = crf.decode(logits, lengths, network.transitions)
-    predicted_tags = tf.gather(tf.constant(network.vocab.tags), tag_ids)
-
     scaffold = _averaged_weights_scaffold(hp) if not training else None
     if mode == Modes.PREDICT:
-        return _predict_spec(words, lengths, logits, network.transitions, tag_ids, predicted_tags,
-                             sequence_score, scaffold)
+        return _predict_spec(words, lengths, logits, network, scaffold)
 
     loss = tf.reduce_mean(crf.negative_log_likelihood(logits, network.tag_ids(labels), lengths,
                                                       network.transitions))
     tf.identity(loss, name="progress/loss")
 
     if mode == Modes.EVAL:
+        predicted_tags = tf.gather(tf.constant(network.vocab.tags), crf.best_path(logits, lengths,
+                                                                                  network.transitions))
         ops = metrics.metric_ops(labels, predicted_tags, lengths, network.vocab.entity_types, hp.tag_encoding)
         return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops, scaffold=scaffold)
 
@@ -78,9 +76,9 @@ def _averaged_weights_scaffold(hp):
     return tf.compat.v1.train.Scaffold(saver=tf.compat.v1.train.Saver(mapping, sharded=True))
 
 
-def _predict_spec(words, lengths, logits, transition_params, tag_ids, predicted_tags, sequence_score,
-                  scaffold):
-    token_probs = crf.marginals(logits, lengths, transition_params)
+def _predict_spec(words, lengths, logits, network, scaffold):
+    tag_ids, sequence_score, token_probs = crf.decode(logits, lengths, network.transitions, with_marginals=True)
+    predicted_tags = tf.gather(tf.constant(network.vocab.tags), tag_ids)
     chosen = tf.gather(token_probs, tag_ids, batch_dims=2)
     predictions = {
         "tokens": words,

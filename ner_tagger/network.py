@@ -54,16 +54,56 @@ class Network:
             ids = tf.where(dropped, tf.cast(len(self.vocab.words), ids.dtype), ids)
         embedded = tf.concat([self._words(ids), self._chars(words)], axis=-1)
         outputs = self._dropout(embedded, training=training)
-        # Keras' LSTM with default activations, no recurrent dropout and a right-padded mask runs the
-        # cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
         mask = tf.sequence_mask(lengths, tf.shape(words)[1])
         for lstm, dropout in zip(self._lstms, self._lstm_dropouts):
-            outputs = dropout(lstm(outputs, mask=mask, training=training), training=training)
+            if self.hp.lstm_implementation == "fused":
+                outputs = _fused_bilstm(lstm, outputs, lengths)
+            else:
+                # Keras' LSTM with default activations, no recurrent dropout and a right-padded mask runs
+                # the cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
+                outputs = lstm(outputs, mask=mask, training=training)
+            outputs = dropout(outputs, training=training)
         return self._scores(outputs)
 
     def tag_ids(self, tags):
         """Tag strings -> ids; a gold tag unseen in training becomes O (id 0) for the loss."""
         return tf.cast(self._tag_ids.lookup(tags), tf.int32)
+
+
+def _fused_bilstm(layer: tf.keras.layers.Bidirectional, inputs, lengths):
+    """``layer``'s weights run by ``BlockLSTM``: each direction is one kernel call over the whole batch
+    instead of a graph loop of small ops per token, which dominates a CPU's time at small batches.
+
+    The Keras layer only holds the variables (built under its own name, so checkpoints are the same
+    whichever implementation trained them). Outputs past a sentence's length are not zeroed as Keras does;
+    nothing downstream reads them (the CRF stops at ``lengths``).
+    """
+    if not layer.built:
+        with tf.name_scope(layer.name + "/"):
+            layer.build(inputs.shape)
+    time_major = tf.transpose(inputs, [1, 0, 2])
+    forward = _block_lstm(layer.forward_layer.cell, time_major)
+    # Reversing each sentence within its own length keeps the padding at the end for the backward pass.
+    reverse = lambda values: tf.reverse_sequence(values, lengths, seq_axis=0, batch_axis=1)  # noqa: E731
+    backward = reverse(_block_lstm(layer.backward_layer.cell, reverse(time_major)))
+    return tf.transpose(tf.concat([forward, backward], axis=-1), [1, 0, 2])
+
+
+def _block_lstm(cell, time_major):
+    """One direction. BlockLSTM, not BlockLSTMV2: TensorFlow registers V1's gradient for V2, which has a
+    different gate order, so V2 trains on wrong gradients. V1 wants gates as (i, c, f, o) where Keras
+    keeps (i, f, c, o); its own forget bias and cell clipping are turned off (Keras' bias holds the
+    forget bias, and Keras does not clip)."""
+    def icfo(weights):
+        i, f, c, o = tf.split(weights, 4, axis=-1)
+        return tf.concat([i, c, f, o], axis=-1)
+
+    zeros = tf.zeros([tf.shape(time_major)[1], cell.units], time_major.dtype)
+    no_peephole = tf.zeros([cell.units], time_major.dtype)
+    return tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
+        w=icfo(tf.concat([cell.kernel, cell.recurrent_kernel], axis=0)), wci=no_peephole, wcf=no_peephole,
+        wco=no_peephole, b=icfo(cell.bias), forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
 
 
 def of_graph(graph=None) -> Network:

@@ -41,10 +41,12 @@ def test_decode_and_marginals_match_exhaustive_search(problem):
     unary, transitions, lengths = problem
     with tf.Graph().as_default():  # marginals use tf.gradients, as in the estimator's graph
         logits = tf.constant(unary)
-        ids, seq_prob = crf.decode(logits, tf.constant(lengths), tf.constant(transitions))
-        marg = crf.marginals(logits, tf.constant(lengths), tf.constant(transitions))
+        ids, seq_prob, marg = crf.decode(logits, tf.constant(lengths), tf.constant(transitions),
+                                         with_marginals=True)
+        path = crf.best_path(logits, tf.constant(lengths), tf.constant(transitions))
         with tf.compat.v1.Session() as session:
-            ids, seq_prob, marg = session.run([ids, seq_prob, marg])
+            ids, seq_prob, marg, path = session.run([ids, seq_prob, marg, path])
+    np.testing.assert_array_equal(path, ids)
     for b, n in enumerate(lengths):
         best, prob, marginals = brute_force(unary[b, :n], transitions, n)
         assert list(ids[b, :n]) == best

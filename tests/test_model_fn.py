@@ -51,11 +51,13 @@ def _run(session, spec, mode, steps):
     return session.run(spec.predictions)
 
 
-@pytest.mark.parametrize("chars, optimizer", [("cnn", "adam"), ("lstm", "adam"), ("none", "adam"),
-                                               ("cnn", "lazy_adam")])
-def test_train_loss_is_finite_and_falls(vocab_dir, chars, optimizer):
+@pytest.mark.parametrize("chars, optimizer, lstm", [("cnn", "adam", "keras"), ("lstm", "adam", "keras"),
+                                                     ("none", "adam", "keras"), ("cnn", "lazy_adam", "keras"),
+                                                     ("cnn", "adam", "fused")])
+def test_train_loss_is_finite_and_falls(vocab_dir, chars, optimizer, lstm):
     spec, losses = run_mode(Modes.TRAIN, params_for(vocab_dir, char_representation=chars, dropout=0.0,
-                                                    word_dropout=0.0, optimizer=optimizer), steps=30)
+                                                    word_dropout=0.0, optimizer=optimizer,
+                                                    lstm_implementation=lstm), steps=30)
     assert spec.train_op is not None
     assert all(np.isfinite(losses))
     assert losses[-1] < 0.5 * losses[0]
