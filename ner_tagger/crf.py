@@ -21,9 +21,9 @@ def best_path(logits, lengths, transition_params):
     return tag_ids
 
 
-def decode(logits, lengths, transition_params, with_marginals=False):
-    """Viterbi path ``[batch, time]`` (int32), its probability ``[batch]`` and, ``with_marginals``,
-    ``p(tag_t = k | sentence)`` ``[batch, time, num_tags]`` (zero on padding).
+def decode(logits, lengths, transition_params):
+    """Viterbi path ``[batch, time]`` (int32), its probability ``[batch]`` and ``p(tag_t = k | sentence)``
+    ``[batch, time, num_tags]`` (zero on padding).
 
     The probability is ``exp(best_score - log Z)``: the CRF's own confidence in the whole sequence. The
     gradient of ``log Z`` with respect to the unary scores is exactly the marginal (forward-backward by
@@ -33,6 +33,4 @@ def decode(logits, lengths, transition_params, with_marginals=False):
     tag_ids, best_score = tfa.text.crf_decode(logits, transition_params, lengths)
     log_norm = tfa.text.crf_log_norm(logits, lengths, transition_params)
     probability = tf.exp(tf.minimum(best_score - log_norm, 0.0))
-    if not with_marginals:
-        return tag_ids, probability
     return tag_ids, probability, tf.gradients(tf.reduce_sum(log_norm), logits)[0]

@@ -12,7 +12,6 @@ import logging
 import os
 from typing import Sequence
 
-import numpy as np
 import tensorflow as tf
 
 from ner_tagger import conll, crf, input_fns, metrics, network
@@ -22,21 +21,19 @@ log = logging.getLogger("ner_tagger")
 
 
 class DevEvaluationHook(tf.estimator.SessionRunHook):
-    """Evaluates ``sentences`` every ``every_steps`` global steps and once more at the end of training."""
+    """Evaluates ``sentences`` every ``every_steps`` global steps and once more at the end of training.
+
+    Batches follow the order given (sorted by length, they pad least)."""
 
     def __init__(self, sentences: Sequence[conll.Sentence], params: dict, every_steps: int,
                  keeper: BestCheckpoint, eval_dir: str, patience: int = 0):
         """``patience``: stop training after this many evaluations without a better dev F1 (0: never)."""
-        # Sorted by length, each batch pads little; the figures are sums over the whole set either way.
-        self._sentences = sorted(sentences, key=lambda sentence: len(sentence.tokens))
-        self._params, self._every, self._keeper = params, every_steps, keeper
+        self._sentences, self._params, self._every, self._keeper = sentences, params, every_steps, keeper
         self._eval_dir, self._patience = eval_dir, patience
-        self._encoding = params["tag_encoding"]
 
     def begin(self):
         net = network.of_graph()
-        self._tags = np.array(net.vocab.tags, dtype=object)
-        self._entity_types = net.vocab.entity_types
+        self._collector = metrics.Collector(self._params["tag_encoding"], net.vocab.entity_types)
         with tf.name_scope("dev_evaluation"):
             # One pass is a fixed number of batches, so the iterator repeats instead of being
             # re-initialised per evaluation (re-initialising took up to 2.7 s, waiting on the old one).
@@ -46,8 +43,8 @@ class DevEvaluationHook(tf.estimator.SessionRunHook):
             lengths = tf.cast(features["nwords"], tf.int32)
             logits = net(features["words"], lengths, training=False)
             losses = crf.negative_log_likelihood(logits, net.tag_ids(gold), lengths, net.transitions)
-            self._fetches = {"tag_ids": crf.best_path(logits, lengths, net.transitions), "gold": gold,
-                             "lengths": lengths, "loss_sum": tf.reduce_sum(losses)}
+            self._fetches = {"tags": net.tag_names(crf.best_path(logits, lengths, net.transitions)),
+                             "gold": gold, "lengths": lengths, "loss_sum": tf.reduce_sum(losses)}
         self._global_step = tf.compat.v1.train.get_global_step()
         self._saver = tf.compat.v1.train.Saver(sharded=True, max_to_keep=None)
         self._writer = tf.compat.v1.summary.FileWriter(self._eval_dir)
@@ -79,15 +76,12 @@ class DevEvaluationHook(tf.estimator.SessionRunHook):
 
     def _evaluate(self, session, step):
         self._timer.update_last_triggered_step(step)
-        gold, predicted, loss_sum = [], [], 0.0
+        loss_sum = 0.0
         for _ in range(self._batches):
             batch = session.run(self._fetches)
             loss_sum += float(batch["loss_sum"])
-            for gold_tags, ids, length in zip(batch["gold"], batch["tag_ids"], batch["lengths"]):
-                gold.append([t.decode() for t in gold_tags[:length]])
-                predicted.append(list(self._tags[ids[:length]]))
-        report = metrics.entity_report(gold, predicted, self._encoding)
-        result = dict(metrics.flatten(report, self._entity_types), loss=loss_sum / max(len(gold), 1))
+            self._collector.update(batch["gold"], batch["tags"], batch["lengths"])
+        result = dict(self._collector.figures(), loss=loss_sum / len(self._sentences))
         self._summarize(step, result)
         self._keeper.record(step, result, lambda folder: self._save(session, folder, step))
 

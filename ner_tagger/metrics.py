@@ -40,25 +40,6 @@ def _figures(figures):
             "f1": float(figures["f1-score"]), "support": int(figures["support"])}
 
 
-class _Collector:
-    """Python-side accumulator for one evaluation graph (a new graph, hence a new collector, per eval)."""
-
-    def __init__(self, encoding: str, names: List[str]):
-        self.encoding, self.names = encoding, names
-        self.gold, self.predicted = [], []
-
-    def update(self, gold, predicted, lengths):
-        for g, p, n in zip(gold, predicted, lengths):
-            self.gold.append([t.decode() for t in g[:n]])
-            self.predicted.append([t.decode() for t in p[:n]])
-        return np.int64(len(self.gold))
-
-    def result(self):
-        report = entity_report(self.gold, self.predicted, self.encoding)
-        self.gold, self.predicted = [], []
-        return np.array([report.get(kind, {}).get(measure, 0.0) for kind, measure in self.names], np.float32)
-
-
 MEASURES = ("f1", "precision", "recall")
 
 
@@ -68,20 +49,40 @@ def metric_names(entity_types: Sequence[str]) -> List[Tuple[str, str, str]]:
     return names + [(f"{m}/{t}", t, m) for t in entity_types for m in MEASURES]
 
 
-def flatten(report: Dict[str, Dict[str, float]], entity_types: Sequence[str]) -> Dict[str, float]:
-    """An :func:`entity_report` as the flat figures an evaluation reports (0.0 for an absent type)."""
-    return {key: report.get(kind, {}).get(measure, 0.0) for key, kind, measure in metric_names(entity_types)}
+class Collector:
+    """Decoded batches in, seqeval's figures over all of them out: one evaluation's Python-side state.
+
+    Used through ``py_func`` by the estimator's evaluation graph (:func:`metric_ops`) and directly by the
+    in-session evaluation (``ner_tagger.dev_evaluation``).
+    """
+
+    def __init__(self, encoding: str, entity_types: Sequence[str]):
+        self.encoding, self.names = encoding, metric_names(entity_types)
+        self.gold, self.predicted = [], []
+
+    def update(self, gold, predicted, lengths):
+        """Tag-string batches (bytes, padded) and their lengths; returns the sentences seen so far."""
+        for g, p, n in zip(gold, predicted, lengths):
+            self.gold.append([t.decode() for t in g[:n]])
+            self.predicted.append([t.decode() for t in p[:n]])
+        return np.int64(len(self.gold))
+
+    def figures(self) -> Dict[str, float]:
+        """The :func:`metric_names` figures (0.0 for an absent type), then a fresh start."""
+        report = entity_report(self.gold, self.predicted, self.encoding)
+        self.gold, self.predicted = [], []
+        return {key: report.get(kind, {}).get(measure, 0.0) for key, kind, measure in self.names}
 
 
 def metric_ops(gold_tags, predicted_tags, lengths, entity_types: Sequence[str], encoding: str):
-    """``eval_metric_ops`` for the figures :func:`flatten` names."""
-    names = metric_names(entity_types)
-    collector = _Collector(encoding, [(kind, measure) for _, kind, measure in names])
+    """``eval_metric_ops`` for the figures :func:`metric_names` names."""
+    collector = Collector(encoding, entity_types)
     update = tf.compat.v1.py_func(collector.update, [gold_tags, predicted_tags, lengths], tf.int64,
                                   stateful=True, name="seqeval_update")
-    values = tf.compat.v1.py_func(collector.result, [], tf.float32, stateful=True, name="seqeval_result")
+    values = tf.compat.v1.py_func(lambda: np.array(list(collector.figures().values()), np.float32), [],
+                                  tf.float32, stateful=True, name="seqeval_result")
     ops = {}
-    for i, (key, _, _) in enumerate(names):
+    for i, (key, _, _) in enumerate(collector.names):
         # Only the first entry carries the update, so each batch is collected once.
         ops[key] = (values[i], update if i == 0 else tf.no_op())
     return ops

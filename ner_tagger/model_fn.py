@@ -30,8 +30,7 @@ def model_fn(features, labels, mode, params):
     tf.identity(loss, name="progress/loss")
 
     if mode == Modes.EVAL:
-        predicted_tags = tf.gather(tf.constant(network.vocab.tags), crf.best_path(logits, lengths,
-                                                                                  network.transitions))
+        predicted_tags = network.tag_names(crf.best_path(logits, lengths, network.transitions))
         ops = metrics.metric_ops(labels, predicted_tags, lengths, network.vocab.entity_types, hp.tag_encoding)
         return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops, scaffold=scaffold)
 
@@ -77,8 +76,8 @@ def _averaged_weights_scaffold(hp):
 
 
 def _predict_spec(words, lengths, logits, network, scaffold):
-    tag_ids, sequence_score, token_probs = crf.decode(logits, lengths, network.transitions, with_marginals=True)
-    predicted_tags = tf.gather(tf.constant(network.vocab.tags), tag_ids)
+    tag_ids, sequence_score, token_probs = crf.decode(logits, lengths, network.transitions)
+    predicted_tags = network.tag_names(tag_ids)
     chosen = tf.gather(token_probs, tag_ids, batch_dims=2)
     predictions = {
         "tokens": words,

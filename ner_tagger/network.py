@@ -28,9 +28,7 @@ class Network:
         self.vocab = Vocabulary.load(vocab_dir)
         paths = self.vocab.paths(vocab_dir)
         self._word_ids = _vocabulary_table(paths["words"])
-        self._tag_ids = tf.lookup.StaticHashTable(
-            tf.lookup.TextFileInitializer(paths["tags"], tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
-                                          tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=0)
+        self._tags_path, self._tag_ids = paths["tags"], None
         initializer = "uniform"
         if pretrained and embeddings_npy:
             initializer = tf.keras.initializers.Constant(np.load(embeddings_npy))
@@ -67,7 +65,16 @@ class Network:
 
     def tag_ids(self, tags):
         """Tag strings -> ids; a gold tag unseen in training becomes O (id 0) for the loss."""
+        if self._tag_ids is None:
+            # Made on first use: a serving graph has no gold tags, so its export carries no such table.
+            self._tag_ids = tf.lookup.StaticHashTable(
+                tf.lookup.TextFileInitializer(self._tags_path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+                                              tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=0)
         return tf.cast(self._tag_ids.lookup(tags), tf.int32)
+
+    def tag_names(self, ids):
+        """Tag ids -> tag strings (the encoding trained on)."""
+        return tf.gather(tf.constant(self.vocab.tags), ids)
 
 
 def _fused_bilstm(layer: tf.keras.layers.Bidirectional, inputs, lengths):

@@ -41,8 +41,7 @@ def test_decode_and_marginals_match_exhaustive_search(problem):
     unary, transitions, lengths = problem
     with tf.Graph().as_default():  # marginals use tf.gradients, as in the estimator's graph
         logits = tf.constant(unary)
-        ids, seq_prob, marg = crf.decode(logits, tf.constant(lengths), tf.constant(transitions),
-                                         with_marginals=True)
+        ids, seq_prob, marg = crf.decode(logits, tf.constant(lengths), tf.constant(transitions))
         path = crf.best_path(logits, tf.constant(lengths), tf.constant(transitions))
         with tf.compat.v1.Session() as session:
             ids, seq_prob, marg, path = session.run([ids, seq_prob, marg, path])
