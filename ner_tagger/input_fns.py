@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from ner_tagger import conll
+from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
 Source = Union[str, Sequence[conll.Sentence]]
@@ -25,6 +26,20 @@ def train_input_fn(source: Source, params: dict) -> tf.data.Dataset:
                                           reshuffle_each_iteration=True)
     dataset = _batch(dataset, sentences, hp.batch_size, hp.bucket_width)
     return dataset.repeat().prefetch(tf.data.AUTOTUNE)
+
+
+def share(sentences: Sequence[conll.Sentence], index: int, count: int) -> List[conll.Sentence]:
+    """Task ``index`` of ``count``'s disjoint share of the training sentences (every ``count``-th one).
+
+    Interleaved rather than contiguous, so every share has the file's mix of sentence lengths and
+    sources; the shares together are the whole list.
+    """
+    if not 0 <= index < count:
+        raise ValueError(f"task {index} of {count}")
+    if len(sentences) < count:
+        raise DataError(f"{count} training tasks but only {len(sentences)} training sentences: each task "
+                        f"needs at least one (use fewer instances)")
+    return list(sentences[index::count])
 
 
 def eval_input_fn(source: Source, params: dict) -> tf.data.Dataset:

@@ -146,3 +146,80 @@ def test_parameter_server_training_completes_and_master_exports(tmp_path):
     assert len(versions) == 1 and (master / "model" / versions[0] / "saved_model.pb").is_file()
     assert (master / "output" / "data" / "eval_report.json").is_file()
     assert not os.listdir(worker / "model")  # only the chief exports
+
+
+# ----- defect 4: parameter-server tasks read disjoint shards of the training data -----
+
+def _ps_tf_config(task_type, index=0, workers=1):
+    ports = _free_ports(2 + workers)
+    cluster = {"master": [f"127.0.0.1:{ports[0]}"], "ps": [f"127.0.0.1:{ports[1]}"],
+               "worker": [f"127.0.0.1:{p}" for p in ports[2:]]}
+    return {"cluster": cluster, "environment": "cloud", "task": {"type": task_type, "index": index}}
+
+
+def _sentences_read_by(task_type, index, workers, train, tmp_path, monkeypatch):
+    """The ids of the sentences the training input of this task yields over two full passes' worth of
+    batches (enough for every sentence of its share to appear)."""
+    import tensorflow as tf
+
+    from ner_tagger import conll, input_fns, training
+    from ner_tagger.hparams import HParams
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers)))
+    hp = HParams.from_dict(dict(TINY, max_steps=10))
+    data = training.Dataset(train, train[:5], None, {})
+    model_dir = str(tmp_path / f"{task_type}{index}")
+    params = training.prepare_model_dir(hp, data, model_dir)
+    estimator = training.make_estimator(hp, model_dir, params)
+    specs = []
+    # train_and_evaluate would start a server and wait for the ps; what it is handed is what a task reads.
+    monkeypatch.setattr(tf.estimator, "train_and_evaluate", lambda est, train_spec, eval_spec: specs.append(
+        train_spec))
+    training.train_and_evaluate(estimator, hp, data, params)
+    batches = 2 * input_fns.steps_per_epoch(train, hp.batch_size, hp.bucket_width)
+    seen = set()
+    for features, _ in specs[0].input_fn().take(batches):
+        for words in features["words"].numpy():
+            seen.update(w.decode() for w in words if w.decode().startswith("id"))
+    assert isinstance(train[0], conll.Sentence)
+    return seen
+
+
+def _unique_sentences(n):
+    from ner_tagger import conll
+
+    # Each sentence carries its own id token, so "which sentences did this task read" is a set of ids.
+    return [conll.Sentence(tuple(tokens + [f"id{i}"]), tuple(tags + ["O"]), i + 1)
+            for i, (tokens, tags) in enumerate(synthetic_sentences(n, 3))]
+
+
+def test_parameter_server_tasks_read_disjoint_shares_that_cover_the_corpus(tmp_path, monkeypatch):
+    train = _unique_sentences(120)
+    everything = {f"id{i}" for i in range(len(train))}
+    roles = [("master", 0), ("worker", 0), ("worker", 1)]
+    seen = [_sentences_read_by(t, i, 2, train, tmp_path, monkeypatch) for t, i in roles]
+    for i, one in enumerate(seen):
+        for other in seen[i + 1:]:
+            assert not one & other  # no sentence is read by two tasks
+    assert set().union(*seen) == everything
+    assert all(len(s) == len(train) // 3 for s in seen)
+
+
+def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from ner_tagger import training
+    from ner_tagger.hparams import HParams
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    train = _unique_sentences(60)
+    hp = HParams.from_dict(dict(TINY, max_steps=10))
+    data = training.Dataset(train, train[:5], None, {})
+    params = training.prepare_model_dir(hp, data, str(tmp_path / "m"))
+    estimator = training.make_estimator(hp, str(tmp_path / "m"), params)
+    inputs = []
+    monkeypatch.setattr(estimator, "train", lambda input_fn, **kwargs: inputs.append(input_fn))
+    training.train_and_evaluate(estimator, hp, data, params)
+    seen = {w.decode() for features, _ in inputs[0]().take(20) for row in features["words"].numpy()
+            for w in row if w.decode().startswith("id")}
+    assert seen == {f"id{i}" for i in range(len(train))}
