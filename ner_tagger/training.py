@@ -155,18 +155,33 @@ def log_resume_point(model_dir: str) -> None:
 
 def make_estimator(hp: HParams, model_dir: str, params: dict,
                    train_distribute=None) -> tf.estimator.Estimator:
-    session = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=hp.intra_op_threads,
-                                       inter_op_parallelism_threads=hp.inter_op_threads)
     config = tf.estimator.RunConfig(model_dir=model_dir, tf_random_seed=hp.seed,
                                     save_checkpoints_steps=hp.eval_every_steps, save_checkpoints_secs=None,
                                     keep_checkpoint_max=hp.keep_checkpoint_max, log_step_count_steps=None,
-                                    save_summary_steps=hp.log_every_steps, session_config=session,
+                                    save_summary_steps=hp.log_every_steps,
                                     train_distribute=train_distribute,
                                     # The graph holds the data as constants: writing it out as text with
                                     # every checkpoint cost ~7 s at start and ~1 s per checkpoint on
                                     # WNUT-17, and nothing reads it (resuming rebuilds the graph).
                                     checkpoint_save_graph_def=False)
+    config = config.replace(session_config=session_config(hp, config))
     return tf.estimator.Estimator(model_fn=model_fn, config=config, params=params)
+
+
+def session_config(hp: HParams, config: tf.estimator.RunConfig) -> tf.compat.v1.ConfigProto:
+    """Our thread counts on top of what ``RunConfig`` chose without a session config of its own.
+
+    In a cluster (``TF_CONFIG``) ``RunConfig`` sets ``device_filters`` so that a master or worker talks
+    only to the ps tasks and itself, but only when no session config is given: a plain custom config would
+    drop them, and a worker's session would then wait on every task of the cluster (the master, the other
+    workers, a restarted or finished one). One process keeps the plain config it was benchmarked with.
+    """
+    session = tf.compat.v1.ConfigProto()
+    if config.session_config is not None:
+        session.CopyFrom(config.session_config)
+    session.intra_op_parallelism_threads = hp.intra_op_threads
+    session.inter_op_parallelism_threads = hp.inter_op_threads
+    return session
 
 
 def total_steps(hp: HParams, train) -> tuple:

@@ -223,3 +223,33 @@ def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
     seen = {w.decode() for features, _ in inputs[0]().take(20) for row in features["words"].numpy()
             for w in row if w.decode().startswith("id")}
     assert seen == {f"id{i}" for i in range(len(train))}
+
+
+# ----- defect 5: the distributed session config keeps TensorFlow's device filters -----
+
+@pytest.mark.parametrize("task_type, index, filters", [
+    ("master", 0, ["/job:ps", "/job:master"]),
+    ("worker", 1, ["/job:ps", "/job:worker/task:1"])])
+def test_distributed_session_config_keeps_device_filters(task_type, index, filters, tmp_path, monkeypatch):
+    from ner_tagger import training
+    from ner_tagger.hparams import HParams
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers=2)))
+    hp = HParams.from_dict(dict(TINY, intra_op_threads=3, inter_op_threads=2))
+    config = training.make_estimator(hp, str(tmp_path), {}).config
+    # Without filters a task's session waits for every task in the cluster (a worker for the master and for
+    # workers that are gone); RunConfig sets them only when it builds the session config itself.
+    assert list(config.session_config.device_filters) == filters
+    assert config.session_config.allow_soft_placement
+    assert (config.session_config.intra_op_parallelism_threads,
+            config.session_config.inter_op_parallelism_threads) == (3, 2)
+
+
+def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch):
+    from ner_tagger import training
+    from ner_tagger.hparams import HParams
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    hp = HParams.from_dict(dict(TINY, intra_op_threads=3))
+    session = training.make_estimator(hp, str(tmp_path), {}).config.session_config
+    assert not session.device_filters and session.intra_op_parallelism_threads == 3
