@@ -33,19 +33,17 @@ class Dataset:
 
 def run(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
         output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None,
-        extra_hooks: Sequence = (), train_distribute=None) -> dict:
+        extra_hooks: Sequence = ()) -> dict:
     """Train on ``data_dir_path``, export to ``export_dir/<version>``, return (and write) the report.
 
     ``eval_dir_path`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
     dev file. ``model_dir`` holds checkpoints; an existing one is resumed from its newest checkpoint.
-    ``train_distribute`` is a ``tf.distribute`` strategy for ``RunConfig`` (multi-worker mirrored under
-    SageMaker); None for one process or parameter-server training, which ``RunConfig`` sets up from
-    ``TF_CONFIG`` itself.
+    Distributed (parameter-server) training is set up by ``RunConfig`` from ``TF_CONFIG``.
     """
     started = time.time()
     data = load_data(hparams, data_dir_path, eval_dir_path)
     params = prepare_model_dir(hparams, data, model_dir)
-    estimator = make_estimator(hparams, model_dir, params, train_distribute)
+    estimator = make_estimator(hparams, model_dir, params)
     log_resume_point(model_dir)
     history = train_and_evaluate(estimator, hparams, data, params, extra_hooks)
     if not estimator.config.is_chief:
@@ -153,13 +151,11 @@ def log_resume_point(model_dir: str) -> None:
         log.info("train: no checkpoint in %s; starting at global step 0", model_dir)
 
 
-def make_estimator(hp: HParams, model_dir: str, params: dict,
-                   train_distribute=None) -> tf.estimator.Estimator:
+def make_estimator(hp: HParams, model_dir: str, params: dict) -> tf.estimator.Estimator:
     config = tf.estimator.RunConfig(model_dir=model_dir, tf_random_seed=hp.seed,
                                     save_checkpoints_steps=hp.eval_every_steps, save_checkpoints_secs=None,
                                     keep_checkpoint_max=hp.keep_checkpoint_max, log_step_count_steps=None,
                                     save_summary_steps=hp.log_every_steps,
-                                    train_distribute=train_distribute,
                                     # The graph holds the data as constants: writing it out as text with
                                     # every checkpoint cost ~7 s at start and ~1 s per checkpoint on
                                     # WNUT-17, and nothing reads it (resuming rebuilds the graph).
@@ -248,7 +244,7 @@ def evaluates_in_session(estimator, hp: HParams) -> bool:
     equivalent of.
     """
     config = estimator.config
-    return not hp.ema_decay and config.train_distribute is None and not config.cluster_spec.as_dict()
+    return not hp.ema_decay and not config.cluster_spec.as_dict()
 
 
 def build_report(hp, data, model_dir, version_dir, history, seconds) -> dict:

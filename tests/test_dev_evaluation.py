@@ -58,13 +58,12 @@ def test_a_resumed_run_evaluates_from_where_it_left_off(synthetic_dir, tmp_path)
         e["f1"] for e in report["evaluations"])
 
 
-@pytest.mark.parametrize("ema, cluster, distribute, expected", [
-    (0.0, {}, None, True),
-    (0.9, {}, None, False),
-    (0.0, {"ps": ["localhost:1"], "master": ["localhost:2"]}, None, False),
-    (0.0, {}, object(), False),
+@pytest.mark.parametrize("ema, cluster, expected", [
+    (0.0, {}, True),
+    (0.9, {}, False),
+    (0.0, {"ps": ["localhost:1"], "master": ["localhost:2"]}, False),
 ])
-def test_in_session_only_where_one_process_trains_raw_weights(ema, cluster, distribute, expected):
-    config = types.SimpleNamespace(train_distribute=distribute, cluster_spec=tf.train.ClusterSpec(cluster))
+def test_in_session_only_where_one_process_trains_raw_weights(ema, cluster, expected):
+    config = types.SimpleNamespace(cluster_spec=tf.train.ClusterSpec(cluster))
     estimator = types.SimpleNamespace(config=config)
     assert training.evaluates_in_session(estimator, HParams.from_dict(dict(TINY, ema_decay=ema))) is expected

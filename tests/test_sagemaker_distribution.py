@@ -39,7 +39,6 @@ def test_parameter_server_roles(toolkit_configs):
         ("parameter_server", "master", 0), ("parameter_server", "worker", 0), ("parameter_server", "worker", 1)]
     assert [r.is_chief for r in roles] == [True, False, False]
     assert roles[0].num_workers == 3
-    assert all(distribution.train_distribute(r) is None for r in roles)  # RunConfig reads TF_CONFIG itself
 
 
 def test_one_host_parameter_server_config_is_still_chief(toolkit_configs):
@@ -47,24 +46,10 @@ def test_one_host_parameter_server_config_is_still_chief(toolkit_configs):
     assert role.is_chief and role.task_type == "master"
 
 
-def test_multi_worker_mirrored_roles_and_strategy(toolkit_configs, monkeypatch):
-    roles = [distribution.role_from_tf_config(c) for c in toolkit_configs["mwms"]]
-    assert [(r.mode, r.task_type, r.task_index, r.is_chief) for r in roles] == [
-        ("multi_worker_mirrored", "worker", 0, True), ("multi_worker_mirrored", "worker", 1, False),
-        ("multi_worker_mirrored", "worker", 2, False)]
-    import tensorflow as tf
-
-    created = []
-    monkeypatch.setattr(tf.distribute.experimental, "MultiWorkerMirroredStrategy",
-                        lambda: created.append("mwms") or "strategy")
-    assert distribution.train_distribute(roles[1]) == "strategy" and created == ["mwms"]
-
-
 def test_no_tf_config_is_a_single_process(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     role = distribution.current_role()
     assert role.mode == distribution.SINGLE and role.is_chief
-    assert distribution.train_distribute(role) is None
     assert distribution.role_from_tf_config({"cluster": {}}).mode == distribution.SINGLE
 
 
@@ -146,6 +131,60 @@ def test_parameter_server_training_completes_and_master_exports(tmp_path):
     assert len(versions) == 1 and (master / "model" / versions[0] / "saved_model.pb").is_file()
     assert (master / "output" / "data" / "eval_report.json").is_file()
     assert not os.listdir(worker / "model")  # only the chief exports
+
+
+# ----- defect 2: multi_worker_mirrored_strategy is refused, not half-supported -----
+
+def test_toolkit_multi_worker_mirrored_tf_config_is_refused_with_the_reason(toolkit_configs):
+    from ner_tagger.errors import HParamsError
+
+    # The toolkit's MWMS TF_CONFIG (workers only, port 8890): the estimator would train but never evaluate
+    # (no evaluator task), and the non-chief workers would fail at export.
+    for config in toolkit_configs["mwms"]:
+        with pytest.raises(HParamsError, match="multi_worker_mirrored_strategy.*parameter_server"):
+            distribution.role_from_tf_config(config)
+
+
+def test_launcher_refuses_multi_worker_mirrored_strategy(tmp_path):
+    from ner_tagger.errors import HParamsError
+    from ner_tagger.sagemaker import launch
+
+    assert set(launch.DISTRIBUTIONS) == {"parameter_server"}
+    path = tmp_path / "sagemaker.json"
+    path.write_text(json.dumps({"distribution": "multi_worker_mirrored_strategy", "instance_count": 2}))
+    with pytest.raises(HParamsError, match="not supported.*parameter_server"):
+        launch.load_config(str(path))
+
+
+def _entry_env(monkeypatch, base, data, tf_config):
+    """The environment the toolkit gives the script, on a temporary /opt/ml."""
+    (base / "model").mkdir(parents=True)
+    (base / "output" / "data").mkdir(parents=True)
+    for key, value in dict(SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(data),
+                           SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
+                           SM_HPS="{}").items():
+        monkeypatch.setenv(key, value)
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+
+
+def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_path, monkeypatch):
+    from ner_tagger.sagemaker import entry
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_conll(data / "train.txt", synthetic_sentences(50, 1))
+    write_conll(data / "dev.txt", synthetic_sentences(10, 2))
+    base = tmp_path / "opt_ml"
+    _entry_env(monkeypatch, base, data, toolkit_configs["mwms"][1])
+    flags = dict(TINY, max_steps=5)
+    code = entry.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
+    assert code == 2
+    failure = (base / "output" / "failure").read_text()
+    assert "multi_worker_mirrored_strategy" in failure and "parameter_server" in failure
+    assert not os.listdir(base / "model")
 
 
 # ----- defect 4: parameter-server tasks read disjoint shards of the training data -----

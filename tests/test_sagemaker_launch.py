@@ -79,17 +79,14 @@ def test_training_job_request(config, session):
     assert json.loads(hps["sagemaker_submit_directory"]).endswith("/ner-job-1/source/sourcedir.tar.gz")
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("parameter_server", {"parameter_server": {"enabled": True}}),
-    ("multi_worker_mirrored_strategy", {"multi_worker_mirrored_strategy": {"enabled": True}})])
-def test_distribution(config, session, name, expected):
-    estimator = launch.make_estimator(dict(config, distribution=name, instance_count=2), ROLE, session)
-    assert estimator.distribution == expected
+def test_distribution(config, session):
+    # multi_worker_mirrored_strategy is refused by load_config (tests/test_sagemaker_distribution.py).
+    estimator = launch.make_estimator(dict(config, distribution="parameter_server", instance_count=2), ROLE,
+                                      session)
+    assert estimator.distribution == {"parameter_server": {"enabled": True}}
     estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name="ner-job-2")
     hps = session.train.call_args.kwargs["hyperparameters"]
-    flag = "sagemaker_parameter_server_enabled" if name == "parameter_server" else \
-        "sagemaker_multi_worker_mirrored_strategy_enabled"
-    assert hps[flag] == "true"
+    assert hps["sagemaker_parameter_server_enabled"] == "true"
 
 
 def test_tuner_maximises_dev_f1(config, session):

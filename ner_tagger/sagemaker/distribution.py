@@ -7,17 +7,25 @@
   (host 1, port 2222), ``worker`` (hosts 2..N, 2222) and ``ps`` (every host, 2223); ``environment`` is
   ``cloud``. The toolkit starts the ps servers itself; the entry point only ever runs as ``master`` or
   ``worker``. ``tf.estimator.RunConfig`` reads this natively (``master`` is the chief).
-- ``distribution={"multi_worker_mirrored_strategy": {"enabled": True}}``: every host is a ``worker``
-  (port 8890), worker 0 is the chief; the estimator needs ``train_distribute`` set to the strategy.
+- ``distribution={"multi_worker_mirrored_strategy": {"enabled": True}}``: every host is a ``worker`` (port
+  8890), nothing else. Not supported, and refused here with the reason (:data:`MWMS_REFUSAL`): under
+  ``train_distribute`` the estimator evaluates only on an ``evaluator`` task, which this ``TF_CONFIG`` never
+  has, so there would be no dev evaluation, early stopping or best checkpoint, and the workers other than
+  worker 0 fail at export. The estimator is end-of-life; parameter-server training covers multi-host CPU jobs.
 """
 import dataclasses
 import json
 import os
 from typing import Optional
 
-SINGLE, PARAMETER_SERVER, MULTI_WORKER_MIRRORED = "single", "parameter_server", "multi_worker_mirrored"
+from ner_tagger.errors import HParamsError
 
-
+SINGLE, PARAMETER_SERVER = "single", "parameter_server"
+MWMS_REFUSAL = (
+    "distribution multi_worker_mirrored_strategy is not supported: with tf.estimator it evaluates only on an "
+    "'evaluator' task, which SageMaker's TF_CONFIG never has (no dev evaluation, early stopping or best "
+    "checkpoint), and its non-chief workers fail at export. Use distribution parameter_server for several "
+    "hosts (or one larger instance)")
 @dataclasses.dataclass(frozen=True)
 class Role:
     mode: str
@@ -40,6 +48,7 @@ class Role:
 
 
 def role_from_tf_config(tf_config: Optional[dict]) -> Role:
+    """The role this ``TF_CONFIG`` gives; raises ``HParamsError`` for the multi-worker mirrored shape."""
     if not tf_config or not tf_config.get("cluster"):
         return Role(SINGLE)
     cluster, task = tf_config["cluster"], tf_config.get("task", {})
@@ -47,22 +56,12 @@ def role_from_tf_config(tf_config: Optional[dict]) -> Role:
     trainers = len(cluster.get("master", [])) + len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     if "ps" in cluster or "master" in cluster:
         return Role(PARAMETER_SERVER, task_type, index, trainers)
-    return Role(MULTI_WORKER_MIRRORED, task_type, index, trainers)
+    # Workers with no master and no ps: what the toolkit builds for multi_worker_mirrored_strategy (one host
+    # included: RunConfig itself would reject a cluster without a chief, with a less useful message).
+    raise HParamsError(f"TF_CONFIG lists only workers ({', '.join(cluster.get('worker', [])) or '-'}): "
+                       f"{MWMS_REFUSAL}")
 
 
 def current_role() -> Role:
     raw = os.environ.get("TF_CONFIG")
     return role_from_tf_config(json.loads(raw) if raw else None)
-
-
-def train_distribute(role: Role):
-    """The ``RunConfig(train_distribute=...)`` strategy: only multi-worker mirrored needs one.
-
-    Parameter-server training with the estimator is between-graph replication through the
-    ``replica_device_setter`` that ``RunConfig`` sets up from ``TF_CONFIG``, no strategy object.
-    """
-    if role.mode != MULTI_WORKER_MIRRORED:
-        return None
-    import tensorflow as tf
-
-    return tf.distribute.experimental.MultiWorkerMirroredStrategy()

@@ -11,6 +11,8 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
 Exit codes: 0 done, 2 bad input (reason in ``/opt/ml/output/failure``), 143 interrupted after a checkpoint.
+A ``TF_CONFIG`` of ``multi_worker_mirrored_strategy``'s shape is refused (exit 2): see
+:mod:`ner_tagger.sagemaker.distribution`.
 """
 import logging
 import sys
@@ -59,8 +61,7 @@ def _train(argv, env: SageMakerEnvironment) -> int:
     hook = interruption.SigtermCheckpointHook(model_dir, role.is_chief, hparams.keep_checkpoint_max)
     with hook.installed():
         training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
-                     eval_dir_path=args.eval_dir, extra_hooks=[hook],
-                     train_distribute=distribution.train_distribute(role))
+                     eval_dir_path=args.eval_dir, extra_hooks=[hook])
     return 0
 
 

@@ -22,14 +22,20 @@ FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
 TRAIN_SOURCE, TRAIN_ENTRY = os.path.join(ROOT, "sagemaker_entry"), "train_entry.py"
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 PACKAGE = os.path.join(ROOT, "ner_tagger")
-DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}},
-                 "multi_worker_mirrored_strategy": {"multi_worker_mirrored_strategy": {"enabled": True}}}
+# multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
+# evaluate or export under the TF_CONFIG the toolkit builds for it.
+DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
+REFUSED_DISTRIBUTIONS = ("multi_worker_mirrored_strategy",)
 
 
 def load_config(path: str) -> Dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
     check_hyperparameters(config.get("hyperparameters", {}))
+    if config.get("distribution") in REFUSED_DISTRIBUTIONS:
+        from ner_tagger.sagemaker.distribution import MWMS_REFUSAL
+
+        raise HParamsError(f"{path}: {MWMS_REFUSAL}")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
     return config
