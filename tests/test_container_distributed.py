@@ -1,6 +1,9 @@
 """Several hosts -> the TF_CONFIG of SageMaker's parameter-server set-up."""
 import json
 import os
+import socket
+import threading
+import time
 
 from ner_tagger.container import distributed
 from ner_tagger.container.environment import ResourceConfig
@@ -30,8 +33,30 @@ def test_configure_sets_tf_config(monkeypatch):
 
 
 def test_worker_waits_until_the_master_port_closes(monkeypatch):
-    answers = iter([True, True, False])
-    monkeypatch.setattr(distributed, "_port_open", lambda host, port: next(answers))
-    monkeypatch.setattr(distributed.time, "sleep", lambda s: None)
-    distributed.wait_for_master(ResourceConfig("algo-2", HOSTS[:2]))
-    assert next(answers, "done") == "done"
+    # A real listening socket stands in for the master's port 2222; it closes after a second.
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    monkeypatch.setattr(distributed, "WORKER_PORT", server.getsockname()[1])
+    closer = threading.Timer(1.0, server.close)
+    started = time.monotonic()
+    closer.start()
+    try:
+        assert distributed.wait_for_master(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")), timeout=60,
+                                           poll_seconds=0.1)
+    finally:
+        closer.cancel()
+        server.close()
+    assert time.monotonic() - started >= 0.9
+
+
+def test_worker_wait_for_a_hung_master_is_bounded(monkeypatch):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    monkeypatch.setattr(distributed, "WORKER_PORT", server.getsockname()[1])
+    try:
+        assert not distributed.wait_for_master(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")), timeout=0.5,
+                                               poll_seconds=0.1)
+    finally:
+        server.close()

@@ -5,6 +5,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
@@ -39,6 +41,7 @@ def test_parameter_server_roles(toolkit_configs):
         ("parameter_server", "master", 0), ("parameter_server", "worker", 0), ("parameter_server", "worker", 1)]
     assert [r.is_chief for r in roles] == [True, False, False]
     assert roles[0].num_workers == 3
+    assert all(r.master == "algo-1:2222" for r in roles)  # what a worker waits on after its training
 
 
 def test_one_host_parameter_server_config_is_still_chief(toolkit_configs):
@@ -113,10 +116,17 @@ def test_parameter_server_training_completes_and_master_exports(tmp_path):
     ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs = {name: subprocess.Popen(argv, env=_env(base, cluster, name, host), cwd=str(base),
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                    stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
              for name, base, host in (("master", master, "algo-1"), ("worker", worker, "algo-2"))}
+    ended = {}
     try:
-        logs = {name: proc.communicate(timeout=240)[0] for name, proc in procs.items()}
+        deadline = time.monotonic() + 240
+        while len(ended) < len(procs) and time.monotonic() < deadline:
+            for name, proc in procs.items():
+                if name not in ended and proc.poll() is not None:
+                    ended[name] = time.monotonic()
+            time.sleep(0.05)
+        logs = {name: (tmp_path / f"{name}.log").read_text() for name in procs}
     finally:
         for proc in (*procs.values(), ps):
             if proc.poll() is None:
@@ -131,6 +141,10 @@ def test_parameter_server_training_completes_and_master_exports(tmp_path):
     assert len(versions) == 1 and (master / "model" / versions[0] / "saved_model.pb").is_file()
     assert (master / "output" / "data" / "eval_report.json").is_file()
     assert not os.listdir(worker / "model")  # only the chief exports
+    # The worker outlived the master (its ps holds variables the export reads; in local mode compose stops
+    # the master as soon as the worker's container exits).
+    assert "waiting for master" in logs["worker"] and "is done; worker exits" in logs["worker"]
+    assert ended["worker"] >= ended["master"], (ended, logs["worker"][-2000:])
 
 
 # ----- defect 2: multi_worker_mirrored_strategy is refused, not half-supported -----
@@ -292,3 +306,61 @@ def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch)
     hp = HParams.from_dict(dict(TINY, intra_op_threads=3))
     session = training.make_estimator(hp, str(tmp_path), {}).config.session_config
     assert not session.device_filters and session.intra_op_parallelism_threads == 3
+
+
+# ----- defect 8: a parameter-server worker waits for the master itself; the chief never ends without a model -----
+
+def _listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    return server, f"127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_worker_waits_while_the_master_port_accepts_connections():
+    server, address = _listener()
+    closer = threading.Timer(1.5, server.close)
+    started = time.monotonic()
+    closer.start()
+    try:
+        assert distribution.wait_until_closed(address, timeout=60, poll_seconds=0.1) is True
+    finally:
+        closer.cancel()
+        server.close()
+    assert 1.4 <= time.monotonic() - started < 30
+
+
+def test_worker_whose_master_is_gone_returns_at_once():
+    server, address = _listener()
+    server.close()
+    started = time.monotonic()
+    assert distribution.wait_until_closed(address, timeout=60, poll_seconds=5) is True
+    assert time.monotonic() - started < 2
+
+
+def test_worker_wait_is_bounded(caplog):
+    server, address = _listener()
+    started = time.monotonic()
+    try:
+        with caplog.at_level("WARNING", logger="ner_tagger"):
+            assert distribution.wait_until_closed(address, timeout=1.0, poll_seconds=0.2) is False
+    finally:
+        server.close()
+    assert 1.0 <= time.monotonic() - started < 10
+    assert "stops waiting" in caplog.text
+
+
+def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypatch):
+    from ner_tagger.sagemaker import entry
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_conll(data / "train.txt", synthetic_sentences(40, 1))
+    write_conll(data / "dev.txt", synthetic_sentences(10, 2))
+    base = tmp_path / "opt_ml"
+    _entry_env(monkeypatch, base, data, None)
+    # The export lands outside SM_MODEL_DIR, which is all SageMaker tars into model.tar.gz.
+    flags = dict(TINY, max_steps=3, eval_every_steps=3, export_dir=str(tmp_path / "elsewhere"))
+    code = entry.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
+    assert code == 2
+    assert "model.tar.gz would hold no servable model" in (base / "output" / "failure").read_text()

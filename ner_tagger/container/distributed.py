@@ -14,10 +14,9 @@ import json
 import logging
 import multiprocessing
 import os
-import socket
-import time
 
 from ner_tagger.container.environment import ResourceConfig
+from ner_tagger.sagemaker.distribution import MASTER_WAIT_SECONDS, wait_until_closed
 
 log = logging.getLogger("ner_tagger")
 WORKER_PORT, PS_PORT = 2222, 2223
@@ -63,22 +62,18 @@ def _serve_ps(cluster: dict, index: int) -> None:  # pragma: no cover - runs in 
                          config=config).join()
 
 
-def wait_for_master(resource: ResourceConfig, poll_seconds: float = 10.0) -> None:
+def wait_for_master(resource: ResourceConfig, timeout: float = MASTER_WAIT_SECONDS,
+                    poll_seconds: float = 10.0) -> bool:
     """Keep a worker host (and so its ps, which holds a share of the variables) up until the master is done.
 
     A worker reaches ``max_steps`` as soon as the shared global step does, while the master still evaluates
-    and exports from variables that live partly on this host's ps; the toolkit waits the same way
-    (``_wait_until_master_is_down``).
+    and exports from variables that live partly on this host's ps. Bounded by ``timeout`` (logged), so a
+    hung master cannot hold this host forever; a plain TCP probe, not the toolkit's ``curl`` (see
+    :func:`ner_tagger.sagemaker.distribution.wait_until_closed`). True once the master is gone.
     """
-    master = resource.hosts[0]
-    while _port_open(master, WORKER_PORT):
-        time.sleep(poll_seconds)
-    log.info("distributed: master %s is done; worker %s exits", master, resource.current_host)
-
-
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=5):
-            return True
-    except OSError:
-        return False
+    master = f"{resource.hosts[0]}:{WORKER_PORT}"
+    log.info("distributed: worker %s waits for master %s to finish", resource.current_host, master)
+    done = wait_until_closed(master, timeout, poll_seconds)
+    if done:
+        log.info("distributed: master %s is done; worker %s exits", master, resource.current_host)
+    return done

@@ -8,7 +8,7 @@ with every hyperparameter as ``--name value``. The modules here implement that c
 - :mod:`.environment`: the ``/opt/ml`` tree and the ``SM_*`` variables (``SAGEMAKER_BASE_DIR``-aware).
 - :mod:`.entry`: the entry point's ``main``: flags -> :func:`ner_tagger.training.run`, failure file.
 - :mod:`.distribution`: the role ``TF_CONFIG`` gives this process (parameter server; multi-worker mirrored
-  is refused).
+  is refused), and a worker's wait for the master.
 - :mod:`.interruption`: SIGTERM (spot interruption, ``StopTrainingJob``) -> checkpoint, then exit.
 - :mod:`.metrics`: ``metric_definitions`` regexes for the eval log line (CloudWatch, HPO).
 - :mod:`.launch`: SDK v2 ``TensorFlow`` estimator, tuner and endpoint from a JSON config

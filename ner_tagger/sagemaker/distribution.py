@@ -1,4 +1,5 @@
-"""This process's role in a distributed job, from the ``TF_CONFIG`` the toolkit exports.
+"""This process's role in a distributed job, from the ``TF_CONFIG`` the toolkit exports, and what a
+parameter-server worker does after its own training.
 
 ``sagemaker-tensorflow-training`` builds ``TF_CONFIG`` itself (``training._build_tf_config_for_ps`` and
 ``_build_tf_config_for_mwms``):
@@ -15,23 +16,33 @@
 """
 import dataclasses
 import json
+import logging
 import os
+import socket
+import time
 from typing import Optional
 
 from ner_tagger.errors import HParamsError
 
+log = logging.getLogger("ner_tagger")
 SINGLE, PARAMETER_SERVER = "single", "parameter_server"
 MWMS_REFUSAL = (
     "distribution multi_worker_mirrored_strategy is not supported: with tf.estimator it evaluates only on an "
     "'evaluator' task, which SageMaker's TF_CONFIG never has (no dev evaluation, early stopping or best "
     "checkpoint), and its non-chief workers fail at export. Use distribution parameter_server for several "
     "hosts (or one larger instance)")
+# How long a worker waits for the master after its own training: far longer than the master's last
+# evaluation and export take, but finite, so a master that hangs does not hold the worker's host forever.
+MASTER_WAIT_SECONDS = 6 * 3600
+
+
 @dataclasses.dataclass(frozen=True)
 class Role:
     mode: str
     task_type: Optional[str] = None
     task_index: int = 0
     num_workers: int = 1
+    master: Optional[str] = None  # "host:port" of the master task (parameter-server jobs)
 
     @property
     def is_chief(self) -> bool:
@@ -55,7 +66,8 @@ def role_from_tf_config(tf_config: Optional[dict]) -> Role:
     task_type, index = task.get("type"), int(task.get("index", 0))
     trainers = len(cluster.get("master", [])) + len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     if "ps" in cluster or "master" in cluster:
-        return Role(PARAMETER_SERVER, task_type, index, trainers)
+        master = (cluster.get("master") or [None])[0]
+        return Role(PARAMETER_SERVER, task_type, index, trainers, master)
     # Workers with no master and no ps: what the toolkit builds for multi_worker_mirrored_strategy (one host
     # included: RunConfig itself would reject a cluster without a chief, with a less useful message).
     raise HParamsError(f"TF_CONFIG lists only workers ({', '.join(cluster.get('worker', [])) or '-'}): "
@@ -65,3 +77,37 @@ def role_from_tf_config(tf_config: Optional[dict]) -> Role:
 def current_role() -> Role:
     raw = os.environ.get("TF_CONFIG")
     return role_from_tf_config(json.loads(raw) if raw else None)
+
+
+def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = 10.0,
+                      log_every: float = 600.0) -> bool:
+    """Block while ``host:port`` accepts TCP connections; True once it does not, False after ``timeout``.
+
+    This is how a parameter-server worker outlives the master: the master evaluates and exports from
+    variables that live partly on this host's ps, and in the SDK's local mode compose stops every container
+    once one exits. The toolkit's own wait (``curl`` on port 2222) ends at once with curl 7.66 or later,
+    which rejects a gRPC port's answer ("HTTP/0.9 when not allowed"), so only a plain TCP connect is a
+    reliable probe. Any failure to connect (refused, unreachable, unknown host) means the master is gone.
+    """
+    host, port = address.rsplit(":", 1)
+    started = time.monotonic()
+    last_log = started
+    while _accepts(host, int(port)):
+        now = time.monotonic()
+        if now - started >= timeout:
+            log.warning("distributed: master %s still up after %.0f s; this task stops waiting", address,
+                        now - started)
+            return False
+        if now - last_log >= log_every:
+            log.info("distributed: waiting for master %s (%.0f s so far)", address, now - started)
+            last_log = now
+        time.sleep(min(poll_seconds, max(0.0, timeout - (now - started))))
+    return True
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            return True
+    except OSError:
+        return False

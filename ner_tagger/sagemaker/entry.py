@@ -10,16 +10,17 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
 - environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV``,
   ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
-Exit codes: 0 done, 2 bad input (reason in ``/opt/ml/output/failure``), 143 interrupted after a checkpoint.
-A ``TF_CONFIG`` of ``multi_worker_mirrored_strategy``'s shape is refused (exit 2): see
-:mod:`ner_tagger.sagemaker.distribution`.
+Exit codes: 0 done, 2 bad input or no SavedModel in ``SM_MODEL_DIR`` after training (reason in
+``/opt/ml/output/failure``), 143 interrupted after a checkpoint. A ``TF_CONFIG`` of
+``multi_worker_mirrored_strategy``'s shape is refused (exit 2): see :mod:`ner_tagger.sagemaker.distribution`.
+A parameter-server worker returns only once the master's port closes (bounded wait).
 """
 import logging
 import sys
 
 from ner_tagger import train
 from ner_tagger.cli import EXIT_USER_ERROR, setup_logging
-from ner_tagger.errors import HParamsError, NerTaggerError
+from ner_tagger.errors import HParamsError, ModelNotFoundError, NerTaggerError
 from ner_tagger.sagemaker import distribution, interruption
 from ner_tagger.sagemaker.environment import SageMakerEnvironment
 
@@ -62,7 +63,34 @@ def _train(argv, env: SageMakerEnvironment) -> int:
     with hook.installed():
         training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
                      eval_dir_path=args.eval_dir, extra_hooks=[hook])
+    if role.is_chief:
+        check_model(env.model_dir or args.export_dir)
+    elif role.master:
+        wait_for_master(role.master)
     return 0
+
+
+def check_model(model_dir: str) -> str:
+    """The chief fails the job rather than let SageMaker upload a ``model.tar.gz`` without a servable model.
+
+    ``model_dir`` is what SageMaker tars (``SM_MODEL_DIR``), which is not where the export went when
+    ``--export_dir`` names another folder; TensorFlow Serving needs ``<integer version>/saved_model.pb``.
+    """
+    from ner_tagger import export  # TensorFlow: imported only once training has run
+
+    try:
+        return export.latest_version(model_dir)
+    except ModelNotFoundError as err:
+        raise ModelNotFoundError(f"the chief finished training but {err}: the job's model.tar.gz would hold "
+                                 f"no servable model (--export_dir must be {model_dir}, SM_MODEL_DIR)") from None
+
+
+def wait_for_master(master: str) -> None:
+    """A parameter-server worker stays up until the master is gone (see ``distribution.wait_until_closed``):
+    the toolkit's own wait ends at once with a current curl, and then the master's export can be cut off."""
+    log.info("train: waiting for master %s to finish (its evaluation and export read this host's ps)", master)
+    if distribution.wait_until_closed(master):
+        log.info("train: master %s is done; worker exits", master)
 
 
 def without_internal_flags(argv):
