@@ -147,7 +147,7 @@ def test_parameter_server_training_completes_and_master_exports(tmp_path):
     assert ended["worker"] >= ended["master"], (ended, logs["worker"][-2000:])
 
 
-# ----- defect 2: multi_worker_mirrored_strategy is refused, not half-supported -----
+# ----- multi_worker_mirrored_strategy is refused, not half-supported (issue 11, defect 2) -----
 
 def test_toolkit_multi_worker_mirrored_tf_config_is_refused_with_the_reason(toolkit_configs):
     from ner_tagger.errors import HParamsError
@@ -201,7 +201,7 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
     assert not os.listdir(base / "model")
 
 
-# ----- defect 4: parameter-server tasks read disjoint shards of the training data -----
+# ----- parameter-server tasks read disjoint shares of the training data (issue 11, defect 4) -----
 
 def _ps_tf_config(task_type, index=0, workers=1):
     ports = _free_ports(2 + workers)
@@ -278,7 +278,7 @@ def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
     assert seen == {f"id{i}" for i in range(len(train))}
 
 
-# ----- defect 5: the distributed session config keeps TensorFlow's device filters -----
+# ----- the distributed session config keeps RunConfig's device filters (issue 11, defect 5) -----
 
 @pytest.mark.parametrize("task_type, index, filters", [
     ("master", 0, ["/job:ps", "/job:master"]),
@@ -308,7 +308,7 @@ def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch)
     assert not session.device_filters and session.intra_op_parallelism_threads == 3
 
 
-# ----- defect 8: a parameter-server worker waits for the master itself; the chief never ends without a model -----
+# ----- a worker waits for the master itself; no chief ends without a model (issue 11, defect 8) -----
 
 def _listener():
     server = socket.socket()

@@ -81,8 +81,9 @@ def check_model(model_dir: str) -> str:
     try:
         return export.latest_version(model_dir)
     except ModelNotFoundError as err:
-        raise ModelNotFoundError(f"the chief finished training but {err}: the job's model.tar.gz would hold "
-                                 f"no servable model (--export_dir must be {model_dir}, SM_MODEL_DIR)") from None
+        raise ModelNotFoundError(f"the chief finished training but {err}: the job's model.tar.gz would "
+                                 f"hold no servable model (--export_dir must be {model_dir}, SM_MODEL_DIR)"
+                                 ) from None
 
 
 def wait_for_master(master: str) -> None:
