@@ -8,13 +8,15 @@ eval result, TensorBoard, early stopping and best-checkpoint selection through t
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
-from seqeval.metrics import classification_report
 
 from ner_tagger import tagging
 
+# TensorFlow and seqeval are imported where they are used: the launcher reads the line formats below
+# (ner_tagger.sagemaker.metrics) on machines that have neither.
+
 # One stable, parseable line per evaluation; SageMaker metric_definitions and HPO regexes match it.
 EVAL_LINE = "eval: step={step} f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} loss={loss:.4f}"
+
 
 
 def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
@@ -25,6 +27,8 @@ def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     decoder may emit a sequence the scheme forbids) and scored by seqeval's default, conlleval-compatible
     mode.
     """
+    from seqeval.metrics import classification_report
+
     gold2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in gold]
     pred2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in predicted]
     raw = classification_report(gold2, pred2, output_dict=True, zero_division=0)
@@ -76,6 +80,8 @@ class Collector:
 
 def metric_ops(gold_tags, predicted_tags, lengths, entity_types: Sequence[str], encoding: str):
     """``eval_metric_ops`` for the figures :func:`metric_names` names."""
+    import tensorflow as tf
+
     collector = Collector(encoding, entity_types)
     update = tf.compat.v1.py_func(collector.update, [gold_tags, predicted_tags, lengths], tf.int64,
                                   stateful=True, name="seqeval_update")
