@@ -16,7 +16,10 @@ from ner_tagger import tagging
 
 # One stable, parseable line per evaluation; SageMaker metric_definitions and HPO regexes match it.
 EVAL_LINE = "eval: step={step} f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} loss={loss:.4f}"
-
+# Logged once, last, by the chief after the export: the exported model's own dev scores. The tuning
+# objective matches it as well as EVAL_LINE, so the final value SageMaker records for a job (the last one
+# emitted) is the model the job delivers, not whichever evaluation happened to run last.
+FINAL_LINE = "final: f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} entities={support}"
 
 
 def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],

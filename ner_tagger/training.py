@@ -17,6 +17,7 @@ import tensorflow as tf
 from ner_tagger import conll, data_dir, dev_evaluation, embeddings, export, hooks, input_fns, tagging, text, vocab
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams, check_resumable
+from ner_tagger.metrics import FINAL_LINE
 from ner_tagger.model_fn import model_fn
 
 log = logging.getLogger("ner_tagger")
@@ -227,6 +228,8 @@ def build_report(hp, data, model_dir, version_dir, history, seconds) -> dict:
     if data.test:
         report["test"] = _evaluate(version_dir, data.test, hp)
         log.info("test: %s", _summary(report["test"]))
+    # Last metric line of the job: SageMaker's final objective value is the exported model's dev F1.
+    log.info(FINAL_LINE.format(**report["dev"]["overall"]))
     return report
 
 
