@@ -53,7 +53,7 @@ def jobs(tmp_path_factory, data_dir, tarball):
                                                                   tarball))
     first = harness.run_job(base)
     first_versions = _versions(base)
-    # A tuning job's own hyperparameter rides along (the toolkit passes it to the script too).
+    # A tuning job's own hyperparameter is in hyperparameters.json; the toolkit keeps it off the command line.
     harness.make_base(base, data_dir, harness.sdk_hyperparameters(
         dict(HYPERPARAMETERS, max_steps=150, _tuning_objective_metric="dev:f1"), tarball))
     second = harness.run_job(base)
@@ -118,6 +118,8 @@ def test_restarted_job_resumes_the_global_step(jobs):
     proc = jobs["second"]
     assert proc.returncode == 0, _log(proc)[-4000:]
     log = _log(proc)
+    command = re.search(r"Invoking script with the following command:\s+(.+)", log).group(1)
+    assert "_tuning_objective_metric" not in command  # sagemaker_training.params.SAGEMAKER_HYPERPARAMETERS
     assert re.search(r"resuming from \S+model\.ckpt-100 \(global step 100\)", log)
     steps = [int(s) for s in re.findall(r"train: step=(\d+)/150", log)]
     assert steps and min(steps) > 100  # no step before the checkpoint was trained again
