@@ -79,6 +79,7 @@ def main(argv=None, session=None) -> int:
         tuner = launch.make_tuner(config, role, session, job_name=args.job_name, source_dir=source_dir)
         if args.dry_run:
             definition = launch.job_definition(tuner.estimator, config, inputs)
+            del definition["job_name"]  # SageMaker names the trials
             definition.update(tuning_job_name=tuner.ner_job_name, objective_metric=tuner.objective_metric_name)
             print(json.dumps(definition, indent=2, sort_keys=True))
             return 0

@@ -213,6 +213,15 @@ def test_dry_run_prints_the_job_definition(capsys, staged):
     assert "requirements.txt" in definition["source_files"]
 
 
+def test_dry_run_of_a_tuning_job(capsys, staged):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--tune", "--source-dir", staged,
+                                  "--job_name", "ner-tune-1"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["tuning_job_name"] == "ner-tune-1" and "job_name" not in definition
+    assert definition["checkpoint_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/checkpoints/ner-tune-1"
+    assert definition["objective_metric"] == "dev:f1"
+
+
 def test_launcher_module_imports_no_tensorflow():
     """Fast lane of the no-TensorFlow launch: the import graph of the launcher (what -X importtime lists)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import ner_tagger.sagemaker.launch"],
