@@ -121,6 +121,19 @@ def test_each_job_gets_its_own_checkpoint_prefix(config, session, staged):
         launch.make_estimator(dict(config, checkpoint_s3_uri="/tmp/x"), ROLE, session, source_dir=staged)
 
 
+def test_code_location_follows_an_s3_output_path_only(config, session, staged, tmp_path):
+    no_code = {k: v for k, v in config.items() if k != "code_location"}
+    estimator = launch.make_estimator(no_code, ROLE, session, job_name="ner-job-9", source_dir=staged)
+    assert estimator.code_location == config["output_path"]
+    local = dict(no_code, output_path="file:///tmp/out")  # local mode: the SDK's default applies
+    session.local_mode = True
+    assert launch.make_estimator(local, ROLE, session, source_dir=staged).code_location is None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dict(config, code_location="/srv/code")))
+    with pytest.raises(HParamsError, match=r"bad\.json: code_location='/srv/code': must be an s3:// URI"):
+        launch.load_config(str(bad))
+
+
 def test_source_dir_is_the_staged_folder_without_dependencies(config, session, staged):
     estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-8", source_dir=staged)
     assert estimator.source_dir == staged and not estimator.dependencies

@@ -45,6 +45,9 @@ def load_config(path: str) -> Dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
     check_hyperparameters(config.get("hyperparameters", {}))
+    for key in ("checkpoint_s3_uri", "code_location"):
+        if config.get(key) and not str(config[key]).startswith("s3://"):
+            raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
     return config
@@ -104,7 +107,10 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
     for key in ("output_path", "volume_size"):
         if config.get(key):
             kwargs[key] = config[key]
-    code_location = config.get("code_location") or config.get("output_path")
+    # Only an s3:// output_path stands in: in local mode it may be file://, which the SDK's S3 upload of
+    # the code cannot parse (and with local code nothing is uploaded at all).
+    output_path = config.get("output_path") or ""
+    code_location = config.get("code_location") or (output_path if output_path.startswith("s3://") else None)
     if code_location:
         kwargs["code_location"] = code_location
     checkpoints = checkpoint_uri(config, checkpoint_name or job_name)
