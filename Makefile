@@ -4,6 +4,8 @@
 #   make local-train-nodocker local-serve-nodocker   the same executables without Docker (NER_TAGGER_ML_ROOT)
 #   make ping invoke            talk to a running serve on $(PORT)
 #   make push                   to ECR; ACCOUNT and REGION from the AWS CLI unless given: make push REGION=eu-west-1
+#   make sagemaker-source       stage the script-mode source_dir (entry, package, wheels) in build/sagemaker-source;
+#                               SM_PYTHON=3.11 SM_GLIBC=2.36 SM_IMAGE_PACKAGES=1 for an image other than the managed one
 
 IMAGE ?= ner-tagger
 TAG ?= latest
@@ -21,8 +23,17 @@ REMOTE_IMAGE = $(REGISTRY)/$(IMAGE):$(TAG)$(VARIANT)
 DOCKER_RUN_FLAGS ?= $(if $(VARIANT),--gpus all,)
 NODOCKER_ENV = NER_TAGGER_ML_ROOT=$(LOCAL_ROOT) NER_TAGGER_PYTHON=$(PYTHON) PYTHONPATH=$(CURDIR)
 
-.PHONY: build test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
+SM_PYTHON ?= 3.10
+SM_GLIBC ?= 2.31
+SM_IMAGE_PACKAGES ?=
+SM_SOURCE ?= $(CURDIR)/build/sagemaker-source
+
+.PHONY: sagemaker-source build test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
 	push clean-local
+
+sagemaker-source:
+	$(PYTHON) -m ner_tagger.sagemaker.source --dest $(SM_SOURCE) --python-version $(SM_PYTHON) --glibc $(SM_GLIBC) \
+		$(if $(SM_IMAGE_PACKAGES),--image-packages,)
 
 build:
 	docker build --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .

@@ -3,7 +3,12 @@ import functools
 import logging
 import sys
 
+from ner_tagger import quiet_tensorflow
 from ner_tagger.errors import NerTaggerError
+
+# Every command line (train, evaluate, predict, the SageMaker and container entry points) imports this
+# module before TensorFlow; the package itself no longer sets this at import.
+quiet_tensorflow()
 
 EXIT_USER_ERROR = 2
 

@@ -225,3 +225,52 @@ def _range_problem(f, value):
     if meta["high"] is not None and value > meta["high"]:
         return f"must be <= {meta['high']}"
     return None
+
+
+# Hyperparameters a checkpoint (or the vocabularies beside it) was built with and cannot be resumed without:
+# each changes a variable's shape or set (the optimizer's slots, the moving averages), or what the saved
+# vocabularies and tag ids mean. Value: how to compare (``bool`` for ema_decay: any two non-zero decays
+# keep the same variables). Not listed, and free to change on resume: learning rate, dropout, batch size,
+# epochs, lstm_implementation (same weights either way), min_word_count (a resumed run reuses its vocab).
+RESUME_KEYS = {
+    "word_dim": None, "embeddings_file": None, "char_representation": None, "char_dim": None,
+    "char_filters": None, "char_kernel_size": None, "char_lstm_units": None, "lstm_units": None,
+    "lstm_layers": None, "tag_encoding": None, "lowercase": None, "normalize_digits": None,
+    "optimizer": None, "ema_decay": bool,
+}
+
+
+def resume_conflicts(saved: Mapping[str, Any], current: "HParams") -> Dict[str, tuple]:
+    """``{key: (saved value, current value)}`` for the :data:`RESUME_KEYS` that differ. A key missing from
+    ``saved`` (an older params.json) counts as its default."""
+    conflicts = {}
+    defaults = HParams()
+    for key, compare in RESUME_KEYS.items():
+        old, new = saved.get(key, getattr(defaults, key)), getattr(current, key)
+        same = compare(old) == compare(new) if compare else old == new
+        if not same:
+            conflicts[key] = (old, new)
+    return conflicts
+
+
+def check_resumable(params_path: str, current: "HParams") -> None:
+    """Refuse, naming the file and each key, to continue a model dir trained with other shape-changing
+    hyperparameters: TensorFlow would otherwise fail deep in the restore with a shape mismatch, or (for
+    the vocabulary's normalisation) silently train on ids that mean something else."""
+    try:
+        with open(params_path, encoding="utf-8") as fh:
+            saved = json.load(fh)
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as err:
+        raise HParamsError(f"{params_path}: cannot read the saved hyperparameters of the checkpoints "
+                           f"being resumed: {err}") from None
+    if not isinstance(saved, dict):
+        raise HParamsError(f"{params_path}: the saved hyperparameters are not a JSON object")
+    conflicts = resume_conflicts(saved, current)
+    if conflicts:
+        listed = ", ".join(f"{key}: saved {old!r}, now {new!r}" for key, (old, new) in conflicts.items())
+        raise HParamsError(
+            f"{params_path}: cannot resume these checkpoints with other shape-changing hyperparameters "
+            f"({listed}). Use a new model dir (for SageMaker: a new job name or checkpoint_s3_uri), or the "
+            f"saved values.")

@@ -8,13 +8,18 @@ eval result, TensorBoard, early stopping and best-checkpoint selection through t
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
-from seqeval.metrics import classification_report
 
 from ner_tagger import tagging
 
+# TensorFlow and seqeval are imported where they are used: the launcher reads the line formats below
+# (ner_tagger.sagemaker.metrics) on machines that have neither.
+
 # One stable, parseable line per evaluation; SageMaker metric_definitions and HPO regexes match it.
 EVAL_LINE = "eval: step={step} f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} loss={loss:.4f}"
+# Logged once, last, by the chief after the export: the exported model's own dev scores. The tuning
+# objective matches it as well as EVAL_LINE, so the final value SageMaker records for a job (the last one
+# emitted) is the model the job delivers, not whichever evaluation happened to run last.
+FINAL_LINE = "final: f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} entities={support}"
 
 
 def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
@@ -25,6 +30,8 @@ def entity_report(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[st
     decoder may emit a sequence the scheme forbids) and scored by seqeval's default, conlleval-compatible
     mode.
     """
+    from seqeval.metrics import classification_report
+
     gold2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in gold]
     pred2 = [tagging.convert(s, encoding, "iob2", strict=False) for s in predicted]
     raw = classification_report(gold2, pred2, output_dict=True, zero_division=0)
@@ -76,6 +83,8 @@ class Collector:
 
 def metric_ops(gold_tags, predicted_tags, lengths, entity_types: Sequence[str], encoding: str):
     """``eval_metric_ops`` for the figures :func:`metric_names` names."""
+    import tensorflow as tf
+
     collector = Collector(encoding, entity_types)
     update = tf.compat.v1.py_func(collector.update, [gold_tags, predicted_tags, lengths], tf.int64,
                                   stateful=True, name="seqeval_update")

@@ -16,7 +16,8 @@ import tensorflow as tf
 
 from ner_tagger import conll, data_dir, dev_evaluation, embeddings, export, hooks, input_fns, tagging, text, vocab
 from ner_tagger.errors import DataError
-from ner_tagger.hparams import HParams
+from ner_tagger.hparams import HParams, check_resumable
+from ner_tagger.metrics import FINAL_LINE
 from ner_tagger.model_fn import model_fn
 
 log = logging.getLogger("ner_tagger")
@@ -112,6 +113,7 @@ def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
     them.
     """
     vocab_dir = os.path.join(model_dir, "vocab")
+    check_resumable(os.path.join(model_dir, "params.json"), hp)
     params = dict(hp.to_dict(), vocab_dir=vocab_dir)
     if os.path.isfile(os.path.join(vocab_dir, vocab.TAGS)):
         vocabulary = vocab.Vocabulary.load(vocab_dir)
@@ -256,6 +258,8 @@ def build_report(hp, data, model_dir, version_dir, history, seconds) -> dict:
     if data.test:
         report["test"] = _evaluate(version_dir, data.test, hp)
         log.info("test: %s", _summary(report["test"]))
+    # Last metric line of the job: SageMaker's final objective value is the exported model's dev F1.
+    log.info(FINAL_LINE.format(**report["dev"]["overall"]))
     return report
 
 

@@ -3,16 +3,23 @@
     python scripts/launch_sagemaker.py --config configs/sagemaker.json \
         --role arn:aws:iam::<account>:role/<SageMakerRole> --training s3://<bucket>/ner/data/wnut17
 
-Needs the SDK (``pip install -e .[sagemaker]``) and AWS credentials. ``--no-deploy`` trains only;
-``--tune`` runs a HyperparameterTuner over the config's ``tuning.ranges`` (maximising dev F1) instead.
+Needs only the SageMaker SDK v2 (``pip install "sagemaker>=2.257,<3"``; no TensorFlow) and AWS credentials.
+``--no-deploy`` trains only; ``--tune`` runs a HyperparameterTuner over the config's ``tuning.ranges``
+(maximising dev F1) instead. ``--dry-run`` stages the source folder, builds the estimator and prints the job
+definition without calling AWS.
+
+The source folder (entry point, ``ner_tagger``, wheels, no-index requirements.txt) is staged under
+``build/sagemaker-source`` for the managed image's Python 3.10 unless ``--source-dir`` names one staged
+already (``make sagemaker-source``); staging downloads the wheels once (cached under ``build/``).
 """
 import argparse
+import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ner_tagger.sagemaker import launch  # noqa: E402
+from ner_tagger.sagemaker import launch, source  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,10 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--training", help="S3 URI of the training channel (train and dev files). "
                                            "Default: the config's inputs.training.")
     parser.add_argument("--eval", help="Optional S3 URI of a separate eval channel holding the dev file.")
-    parser.add_argument("--job_name", help="Training job name (default: SageMaker's timestamped name).")
+    parser.add_argument("--job_name", help="Training (or tuning) job name; default: base_job_name plus a "
+                                           "timestamp. The job's checkpoints go to <checkpoint_s3_uri>/<name>.")
     parser.add_argument("--no-deploy", dest="deploy", action="store_false", help="Train only.")
     parser.add_argument("--tune", action="store_true", help="Run the config's hyperparameter tuning job.")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="Stage the source folder, build the estimator, print the job definition as JSON; "
+                             "call no AWS API.")
+    parser.add_argument("--region", default=None, help="AWS region for --dry-run's image URI (default: "
+                                                       "$AWS_DEFAULT_REGION, else us-east-1).")
+    parser.add_argument("--source-dir", help="A source folder staged already (make sagemaker-source); default: "
+                                             "stage one now under build/sagemaker-source.")
+    parser.add_argument("--python-version", default=source.Target.python_version,
+                        help="Python of the training image, for the wheels (default: %(default)s).")
+    parser.add_argument("--glibc", default=source.Target.glibc,
+                        help="glibc of the training image, for the wheels (default: %(default)s).")
+    parser.add_argument("--image-packages", action="store_true",
+                        help="Also ship numpy and scikit-learn wheels (an image without them).")
     return parser
+
+
+def offline_session(region):
+    """An SDK session that knows its region and calls nothing (``--dry-run``): the estimator's image URI
+    needs the region; nothing else is asked of AWS before ``fit``."""
+    import boto3
+    from sagemaker.session import Session
+
+    return Session(boto_session=boto3.Session(region_name=region))
 
 
 def main(argv=None, session=None) -> int:
@@ -41,12 +71,27 @@ def main(argv=None, session=None) -> int:
     if not role or "training" not in inputs:
         print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training", file=sys.stderr)
         return 2
+    source_dir = args.source_dir or source.prepare(
+        target=source.Target(args.python_version, args.glibc), image_packages=args.image_packages)
+    if args.dry_run:
+        session = session or offline_session(args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
     if args.tune:
-        tuner = launch.make_tuner(launch.make_estimator(config, role, session), config)
-        tuner.fit(inputs, job_name=args.job_name)
+        tuner = launch.make_tuner(config, role, session, job_name=args.job_name, source_dir=source_dir)
+        if args.dry_run:
+            definition = launch.job_definition(tuner.estimator, config, inputs)
+            del definition["job_name"]  # SageMaker names the trials
+            definition.update(tuning_job_name=tuner.ner_job_name, objective_metric=tuner.objective_metric_name)
+            print(json.dumps(definition, indent=2, sort_keys=True))
+            return 0
+        tuner.fit(inputs, job_name=tuner.ner_job_name)
         print(f"tuning job: {tuner.latest_tuning_job.name}")
         return 0
-    estimator, predictor = launch.train_and_deploy(config, role, inputs, session, args.deploy, args.job_name)
+    if args.dry_run:
+        estimator = launch.make_estimator(config, role, session, job_name=args.job_name, source_dir=source_dir)
+        print(json.dumps(launch.job_definition(estimator, config, inputs), indent=2, sort_keys=True))
+        return 0
+    estimator, predictor = launch.train_and_deploy(config, role, inputs, session, args.deploy, args.job_name,
+                                                   source_dir)
     print(f"model: {estimator.model_data}")
     if predictor is not None:
         print(f"endpoint: {predictor.endpoint_name}")

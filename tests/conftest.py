@@ -73,3 +73,7 @@ def trained(synthetic_dir, tmp_path_factory):
     report = training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
                           output_dir=str(root / "output"))
     return {"report": report, "root": root, "export": root / "export", "hparams": hp}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: builds a virtual environment or downloads packages (minutes)")

@@ -39,6 +39,16 @@ def source_tarball(path):
     return str(path)
 
 
+def staged_tarball(path, folder):
+    """``sourcedir.tar.gz`` as SDK v2 builds it for ``source_dir=<folder>`` and no ``dependencies``: the
+    folder's files at the root (what the launcher uploads: ``ner_tagger.sagemaker.source``)."""
+    skip = lambda info: None if "__pycache__" in info.name or info.name.endswith(".pyc") else info  # noqa: E731
+    with tarfile.open(path, "w:gz") as tar:
+        for name in sorted(os.listdir(folder)):
+            tar.add(os.path.join(folder, name), arcname=name, filter=skip)
+    return str(path)
+
+
 def sdk_hyperparameters(user, submit_dir, job=JOB, distribution=None):
     """``hyperparameters.json`` as SDK v2 writes it: every value ``json.dumps``-ed, plus the framework's own."""
     values = dict(user)

@@ -7,6 +7,7 @@ spot job) resumes at step 100 and goes on to 150. A third job has a bad hyperpar
 import json
 import os
 import re
+import sys
 
 import pytest
 
@@ -27,7 +28,21 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory):
-    return harness.source_tarball(tmp_path_factory.mktemp("sm-src") / "sourcedir.tar.gz")
+    """The source folder the launcher stages (entry, package, wheels, no-index requirements.txt), built for
+    this interpreter. Its pins must be what this venv has: the toolkit's pip would otherwise install the
+    wheels into the test venv."""
+    from importlib import metadata
+
+    from ner_tagger.sagemaker import source
+
+    target = source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
+    folder = source.prepare(str(tmp_path_factory.mktemp("sm-src") / "src"), target, image_packages=True,
+                            build_dir=os.path.join(harness.ROOT, "build"))
+    with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as fh:
+        pins = [line.strip().split("==") for line in fh if "==" in line]
+    for name, version in pins:
+        assert metadata.version(name) == version, f"the test venv has {name} {metadata.version(name)}"
+    return harness.staged_tarball(tmp_path_factory.mktemp("sm-tar") / "sourcedir.tar.gz", folder)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +53,7 @@ def jobs(tmp_path_factory, data_dir, tarball):
                                                                   tarball))
     first = harness.run_job(base)
     first_versions = _versions(base)
-    # A tuning job's own hyperparameter rides along (the toolkit passes it to the script too).
+    # A tuning job's own hyperparameter is in hyperparameters.json; the toolkit keeps it off the command line.
     harness.make_base(base, data_dir, harness.sdk_hyperparameters(
         dict(HYPERPARAMETERS, max_steps=150, _tuning_objective_metric="dev:f1"), tarball))
     second = harness.run_job(base)
@@ -103,6 +118,8 @@ def test_restarted_job_resumes_the_global_step(jobs):
     proc = jobs["second"]
     assert proc.returncode == 0, _log(proc)[-4000:]
     log = _log(proc)
+    command = re.search(r"Invoking script with the following command:\s+(.+)", log).group(1)
+    assert "_tuning_objective_metric" not in command  # sagemaker_training.params.SAGEMAKER_HYPERPARAMETERS
     assert re.search(r"resuming from \S+model\.ckpt-100 \(global step 100\)", log)
     steps = [int(s) for s in re.findall(r"train: step=(\d+)/150", log)]
     assert steps and min(steps) > 100  # no step before the checkpoint was trained again
@@ -130,14 +147,32 @@ def test_metric_definitions_match_the_jobs_log(jobs):
 
     log = _log(jobs["first"])
     line = re.search(r"^.*eval: step=100 .*$", log, re.M).group(0)
-    values = {d["Name"]: re.search(d["Regex"], line).group(1) for d in METRIC_DEFINITIONS}
-    assert values["train:step"] == "100"
+    values = {d["Name"]: re.search(d["Regex"], line) for d in METRIC_DEFINITIONS}
     for name in ("dev:f1", "dev:precision", "dev:recall", "dev:loss"):
-        assert 0 <= float(values[name]) < 100
-    assert values["dev:f1"] == re.search(r" f1=([0-9.]+)", line).group(1)
-    # SageMaker records every line a regex matches: only the eval lines, once each.
-    matching = [ln for ln in log.splitlines() if re.search(METRIC_DEFINITIONS[0]["Regex"], ln)]
-    assert len(matching) == 1
+        assert 0 <= float(values[name].group(1)) < 100
+    assert values["dev:f1"].group(1) == re.search(r" f1=([0-9.]+)", line).group(1)
+    assert values["train:step"] is None  # the step and training loss come from the progress line
+    progress = re.search(r"^.*train: step=100/100 .*$", log, re.M).group(0)
+    train = {d["Name"]: re.search(d["Regex"], progress) for d in METRIC_DEFINITIONS}
+    assert train["train:step"].group(1) == "100" and float(train["train:loss"].group(1)) >= 0
+    assert not [n for n in ("dev:f1", "dev:precision", "dev:recall", "dev:loss") if train[n]]
+
+
+def test_objectives_last_value_is_the_exported_models_dev_f1(jobs):
+    """SageMaker's final objective value is the last one emitted: the final line, after the export, with
+    the exported model's dev F1 (the report's), not the last evaluation's."""
+    from ner_tagger.sagemaker.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC
+
+    [objective] = [d["Regex"] for d in METRIC_DEFINITIONS if d["Name"] == OBJECTIVE_METRIC]
+    for proc in (jobs["first"], jobs["second"]):
+        lines = _log(proc).splitlines()
+        matching = [ln for ln in lines if re.search(objective, ln)]
+        assert "eval: step=" in matching[0] and "final: f1=" in matching[-1]
+        export_at = next(i for i, ln in enumerate(lines) if "export: " in ln)
+        assert lines.index(matching[-1]) > export_at
+    with open(os.path.join(jobs["base"], "output", "data", "eval_report.json"), encoding="utf-8") as fh:
+        report = json.load(fh)
+    assert float(re.search(objective, matching[-1]).group(1)) == round(report["dev"]["overall"]["f1"], 4)
 
 
 def test_unknown_flag_fails_naming_it(tmp_path, monkeypatch, data_dir):

@@ -46,3 +46,20 @@ def test_failure_file_first_writer_wins(tmp_path):
     env.write_failure("HParamsError: 'lstm_units'='many'")
     env.write_failure("ExecuteUserScriptError: exit code 2")
     assert open(env.failure_file).read() == "HParamsError: 'lstm_units'='many'"
+
+
+def test_each_job_keeps_its_own_checkpoint_folder(tmp_path):
+    """Tuning trials share one checkpoint_s3_uri (one TrainingJobDefinition), so /opt/ml/checkpoints holds
+    (and syncs) every trial's files: each job writes under its own TRAINING_JOB_NAME; a spot restart of
+    the same job (same name) finds its own."""
+    (tmp_path / "checkpoints").mkdir()
+    trial_1 = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
+    trial_2 = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-002-5e6f7a8b"))
+    first, second = trial_1.checkpoint_dir("s3://b/m"), trial_2.checkpoint_dir("s3://b/m")
+    assert first == str(tmp_path / "checkpoints" / "tune-001-1a2b3c4d") and os.path.isdir(first)
+    assert second == str(tmp_path / "checkpoints" / "tune-002-5e6f7a8b")
+    restarted = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
+    assert restarted.checkpoint_dir("s3://b/m") == first
+    # A name that is not a SageMaker job name is never used as a path.
+    odd = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="../../etc"))
+    assert odd.checkpoint_dir("s3://b/m") == str(tmp_path / "checkpoints")

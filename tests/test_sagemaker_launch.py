@@ -2,13 +2,15 @@
 mocked (the SDK's ``Session`` and its boto session, and the SDK's telemetry request)."""
 import json
 import os
+import subprocess
 import sys
+import venv
 from unittest import mock
 
 import pytest
 
 from ner_tagger.errors import HParamsError
-from ner_tagger.sagemaker import launch, metrics
+from ner_tagger.sagemaker import launch, metrics, source
 import sagemaker_harness as harness
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
@@ -45,9 +47,25 @@ def config():
     return launch.load_config(CONFIG)
 
 
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory):
+    """The source folder the launcher stages (wheels cached under build/ after the first run)."""
+    return source.prepare(str(tmp_path_factory.mktemp("sm-source") / "src"),
+                          build_dir=os.path.join(launch.ROOT, "build"))
+
+
 def test_shipped_config_is_valid_and_spot_safe(config):
     assert config["use_spot_instances"] and config["max_wait"] >= config["max_run"]
     assert config["checkpoint_s3_uri"].startswith("s3://")
+
+
+def test_shipped_config_trains_as_the_wnut17_config_chose():
+    """configs/wnut17.json holds the settings the benchmarks chose (learning rate, fused BiLSTM, ...); the
+    SageMaker job must train the same model, not the defaults."""
+    with open(os.path.join(launch.ROOT, "configs", "wnut17.json"), encoding="utf-8") as fh:
+        chosen = json.load(fh)
+    shipped = launch.load_config(CONFIG)["hyperparameters"]
+    assert {k: shipped.get(k) for k in chosen} == chosen
 
 
 def test_bad_config_hyperparameters_are_refused_before_launch():
@@ -57,13 +75,14 @@ def test_bad_config_hyperparameters_are_refused_before_launch():
         launch.check_hyperparameters({"train_file": "my train.txt"})
 
 
-def test_training_job_request(config, session):
-    estimator = launch.make_estimator(config, ROLE, session)
+def test_training_job_request(config, session, staged):
+    estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-1", source_dir=staged)
     assert estimator.training_image_uri() == \
         "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.14-cpu-py310"
-    estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name="ner-job-1")
+    estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name=estimator.ner_job_name)
     request = session.train.call_args.kwargs
-    assert request["use_spot_instances"] is True and request["checkpoint_s3_uri"] == config["checkpoint_s3_uri"]
+    assert request["use_spot_instances"] is True
+    assert request["checkpoint_s3_uri"] == config["checkpoint_s3_uri"] + "/ner-job-1"
     assert request["stop_condition"] == {"MaxRuntimeInSeconds": config["max_run"],
                                          "MaxWaitTimeInSeconds": config["max_wait"]}
     assert request["metric_definitions"] == metrics.METRIC_DEFINITIONS
@@ -75,25 +94,82 @@ def test_training_job_request(config, session):
     assert hps["tag_scheme"] == '"auto"' and hps["sagemaker_program"] == '"train_entry.py"'
     assert json.loads(hps["model_dir"]).startswith("s3://")
     uploads = [c for c in session.mock_calls if "upload_file" in str(c)]
-    assert uploads  # sourcedir.tar.gz (sagemaker_entry + ner_tagger) went to the (mocked) S3
-    assert json.loads(hps["sagemaker_submit_directory"]).endswith("/ner-job-1/source/sourcedir.tar.gz")
+    assert uploads  # sourcedir.tar.gz (the staged folder) went to the (mocked) S3
+    # Under the config's code_location, not at the root of the output bucket (the SDK's default).
+    assert json.loads(hps["sagemaker_submit_directory"]) == \
+        config["code_location"] + "/ner-job-1/source/sourcedir.tar.gz"
 
 
-def test_distribution(config, session):
+def test_each_job_gets_its_own_checkpoint_prefix(config, session, staged):
+    """SageMaker restores checkpoint_s3_uri into /opt/ml/checkpoints of every job given it: two jobs from
+    one config must not share it; the job name (picked by the launcher, so known before the job exists)
+    keys it, so a spot restart of the same job finds its own checkpoints."""
+    uris = []
+    for _ in range(2):
+        estimator = launch.make_estimator(config, ROLE, session, source_dir=staged)
+        estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name=estimator.ner_job_name)
+        request = session.train.call_args.kwargs
+        assert request["job_name"] == estimator.ner_job_name
+        assert estimator.ner_job_name.startswith(config["base_job_name"] + "-")
+        uris.append(request["checkpoint_s3_uri"])
+    assert uris[0] != uris[1]
+    assert all(u == f"{config['checkpoint_s3_uri']}/{u.rsplit('/', 1)[1]}" for u in uris)
+    same = launch.make_estimator(config, ROLE, session, job_name="ner-job-7", source_dir=staged)
+    assert same.checkpoint_s3_uri == launch.make_estimator(config, ROLE, session, job_name="ner-job-7",
+                                                           source_dir=staged).checkpoint_s3_uri
+    with pytest.raises(HParamsError, match="checkpoint_s3_uri='/tmp/x'"):
+        launch.make_estimator(dict(config, checkpoint_s3_uri="/tmp/x"), ROLE, session, source_dir=staged)
+
+
+def test_code_location_follows_an_s3_output_path_only(config, session, staged, tmp_path):
+    no_code = {k: v for k, v in config.items() if k != "code_location"}
+    estimator = launch.make_estimator(no_code, ROLE, session, job_name="ner-job-9", source_dir=staged)
+    assert estimator.code_location == config["output_path"]
+    local = dict(no_code, output_path="file:///tmp/out")  # local mode: the SDK's default applies
+    session.local_mode = True
+    assert launch.make_estimator(local, ROLE, session, source_dir=staged).code_location is None
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dict(config, code_location="/srv/code")))
+    with pytest.raises(HParamsError, match=r"bad\.json: code_location='/srv/code': must be an s3:// URI"):
+        launch.load_config(str(bad))
+
+
+def test_source_dir_is_the_staged_folder_without_dependencies(config, session, staged):
+    estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-8", source_dir=staged)
+    assert estimator.source_dir == staged and not estimator.dependencies
+    assert os.path.isfile(os.path.join(staged, estimator.entry_point))
+    assert os.path.isfile(os.path.join(staged, "ner_tagger", "__init__.py"))
+    with open(os.path.join(staged, "requirements.txt"), encoding="utf-8") as fh:
+        assert "--no-index" in fh.read().split("\n")
+
+
+def test_distribution(config, session, staged):
     # multi_worker_mirrored_strategy is refused by load_config (tests/test_sagemaker_distribution.py).
     estimator = launch.make_estimator(dict(config, distribution="parameter_server", instance_count=2), ROLE,
-                                      session)
+                                      session, source_dir=staged)
     assert estimator.distribution == {"parameter_server": {"enabled": True}}
     estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name="ner-job-2")
     hps = session.train.call_args.kwargs["hyperparameters"]
     assert hps["sagemaker_parameter_server_enabled"] == "true"
 
 
-def test_tuner_maximises_dev_f1(config, session):
-    tuner = launch.make_tuner(launch.make_estimator(config, ROLE, session), config)
+def test_tuner_maximises_dev_f1(config, session, staged):
+    tuner = launch.make_tuner(config, ROLE, session, source_dir=staged)
     assert tuner.objective_metric_name == "dev:f1" and tuner.objective_type == "Maximize"
     assert set(tuner._hyperparameter_ranges) == set(config["tuning"]["ranges"])
     assert tuner.metric_definitions == metrics.METRIC_DEFINITIONS
+
+
+def test_tuning_job_checkpoints_under_its_own_name(config, session, staged):
+    """The SDK copies the estimator's checkpoint_s3_uri into the tuning job's one TrainingJobDefinition
+    (every trial gets it): the prefix is the tuning job's own, the trials part in per-job subfolders
+    (tests/test_sagemaker_environment.py)."""
+    tuner = launch.make_tuner(config, ROLE, session, source_dir=staged)
+    assert len(tuner.ner_job_name) <= 32 and tuner.ner_job_name.startswith(config["base_job_name"])
+    tuner.fit({"training": "s3://ner-bucket/data"}, job_name=tuner.ner_job_name)
+    request = session.create_tuning_job.call_args.kwargs
+    assert request["job_name"] == tuner.ner_job_name
+    assert request["training_config"]["checkpoint_s3_uri"] == f"{config['checkpoint_s3_uri']}/{tuner.ner_job_name}"
 
 
 def test_serving_model_uses_the_tfs_image_and_handlers(config, session):
@@ -102,16 +178,16 @@ def test_serving_model_uses_the_tfs_image_and_handlers(config, session):
     assert "tensorflow-inference:2.14" in model.serving_image_uri("us-east-1", "ml.c5.large")
 
 
-def test_script_trains_then_deploys(monkeypatch, tmp_path):
+def test_script_trains_then_deploys(monkeypatch, tmp_path, staged):
     estimator_cls, model_cls = mock.MagicMock(name="TensorFlow"), mock.MagicMock(name="TensorFlowModel")
     monkeypatch.setattr("sagemaker.tensorflow.TensorFlow", estimator_cls)
     monkeypatch.setattr("sagemaker.tensorflow.TensorFlowModel", model_cls)
     estimator_cls.return_value.model_data = "s3://ner-bucket/job/output/model.tar.gz"
     assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--training", "s3://b/data",
-                                  "--job_name", "ner-job-3"]) == 0
+                                  "--job_name", "ner-job-3", "--source-dir", staged]) == 0
     kwargs = estimator_cls.call_args.kwargs
-    assert (kwargs["entry_point"], os.path.basename(kwargs["source_dir"])) == ("train_entry.py", "sagemaker_entry")
-    assert [os.path.basename(d) for d in kwargs["dependencies"]] == ["ner_tagger"]
+    assert (kwargs["entry_point"], kwargs["source_dir"]) == ("train_entry.py", staged)
+    assert "dependencies" not in kwargs  # the staged folder carries the package
     assert (kwargs["framework_version"], kwargs["py_version"]) == ("2.14", "py310")
     assert kwargs["metric_definitions"] == metrics.METRIC_DEFINITIONS and kwargs["role"] == ROLE
     estimator_cls.return_value.fit.assert_called_once_with({"training": "s3://b/data"}, job_name="ner-job-3",
@@ -122,12 +198,70 @@ def test_script_trains_then_deploys(monkeypatch, tmp_path):
                                                           endpoint_name=None)
 
 
-def test_script_no_deploy_and_missing_role(monkeypatch):
+def test_script_no_deploy_and_missing_role(monkeypatch, staged):
     estimator_cls, model_cls = mock.MagicMock(name="TensorFlow"), mock.MagicMock(name="TensorFlowModel")
     monkeypatch.setattr("sagemaker.tensorflow.TensorFlow", estimator_cls)
     monkeypatch.setattr("sagemaker.tensorflow.TensorFlowModel", model_cls)
     monkeypatch.delenv("SAGEMAKER_ROLE", raising=False)
     assert launch_sagemaker.main(["--config", CONFIG]) == 2
-    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--no-deploy"]) == 0
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--no-deploy", "--source-dir", staged]) == 0
     estimator_cls.return_value.fit.assert_called_once()
     model_cls.assert_not_called()
+
+
+def test_dry_run_prints_the_job_definition(capsys, staged):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--source-dir", staged,
+                                  "--job_name", "ner-dry-1", "--region", "eu-west-1"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["image_uri"] == \
+        "763104351884.dkr.ecr.eu-west-1.amazonaws.com/tensorflow-training:2.14-cpu-py310"
+    assert definition["checkpoint_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/checkpoints/ner-dry-1"
+    assert definition["code_location"] == "s3://YOUR-BUCKET/ner-tagger/code"
+    assert definition["hyperparameters"]["lstm_implementation"] == '"fused"'
+    assert definition["metric_definitions"] == metrics.METRIC_DEFINITIONS
+    assert "requirements.txt" in definition["source_files"]
+
+
+def test_dry_run_of_a_tuning_job(capsys, staged):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--tune", "--source-dir", staged,
+                                  "--job_name", "ner-tune-1"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["tuning_job_name"] == "ner-tune-1" and "job_name" not in definition
+    assert definition["checkpoint_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/checkpoints/ner-tune-1"
+    assert definition["objective_metric"] == "dev:f1"
+
+
+def test_launcher_module_imports_no_tensorflow():
+    """Fast lane of the no-TensorFlow launch: the import graph of the launcher (what -X importtime lists)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import ner_tagger.sagemaker.launch"],
+                          cwd=launch.ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
+    assert "ner_tagger.sagemaker.launch" in imported
+    assert not [m for m in imported if m.split(".")[0] in ("tensorflow", "tensorflow_addons", "seqeval")]
+
+
+@pytest.mark.slow
+def test_launcher_dry_run_in_a_venv_without_tensorflow(tmp_path):
+    """A user with only ``sagemaker<3`` (no TensorFlow, no numpy pin, nothing of ours installed) runs the
+    launcher for real, up to the point AWS would be called."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = str(env_dir / "bin" / "python")
+    install = subprocess.run([python, "-m", "pip", "install", "-q", "sagemaker>=2.257,<3"], capture_output=True,
+                             text=True, timeout=900)
+    assert install.returncode == 0, install.stderr[-3000:]
+    check = subprocess.run([python, "-c", "import importlib.util as u; print(u.find_spec('tensorflow'))"],
+                           capture_output=True, text=True)
+    assert check.stdout.strip() == "None"
+    env = dict(os.environ, SAGEMAKER_SUPPRESS_V2_WARNING="1", PYTHONPATH="")
+    env.pop("SAGEMAKER_ROLE", None)
+    proc = subprocess.run([python, os.path.join(launch.ROOT, "scripts", "launch_sagemaker.py"), "--dry-run",
+                           "--role", ROLE, "--job_name", "ner-no-tf-1", "--region", "us-west-2"],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    # The SDK logs its config look-up ("sagemaker.config INFO - ...") to stdout first; the JSON follows.
+    definition = json.loads(proc.stdout[proc.stdout.index("{\n"):])
+    assert definition["image_uri"].endswith("/tensorflow-training:2.14-cpu-py310")
+    assert definition["checkpoint_s3_uri"].endswith("/checkpoints/ner-no-tf-1")
+    assert any(f.startswith("wheels/tensorflow_addons-") for f in definition["source_files"])

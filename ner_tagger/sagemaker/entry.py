@@ -4,7 +4,9 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
 
 - argv: each hyperparameter from ``hyperparameters.json``, JSON-decoded and ``str()``-ed, as ``--name value``
   (``"true"`` arrives as ``True``, ``"\\"PER\\""`` as ``PER``), plus ``--model_dir s3://<bucket>/<job>/model``
-  which the SDK adds (tuning jobs also pass ``--_tuning_objective_metric``, dropped here). Values pass
+  which the SDK adds (a tuning job's ``_tuning_objective_metric`` is not among them: the toolkit keeps
+  SageMaker's own hyperparameters off the command line; ``without_internal_flags`` covers a script run by
+  hand with such flags). Values pass
   through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
   (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
 - environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV``,
@@ -95,8 +97,10 @@ def wait_for_master(master: str) -> None:
 
 
 def without_internal_flags(argv):
-    """Drop ``--_name value`` pairs: SageMaker's own hyperparameters with a leading underscore (a tuning job
-    adds ``_tuning_objective_metric``) reach the script like ours, but are not ours."""
+    """Drop ``--_name value`` pairs: SageMaker's own hyperparameters have a leading underscore (a tuning job
+    adds ``_tuning_objective_metric``). The toolkit already leaves them out of the command line
+    (``sagemaker_training.params.SAGEMAKER_HYPERPARAMETERS``); this covers the script run by hand with a
+    job's hyperparameters."""
     kept, skip = [], False
     for arg in argv:
         if skip:

@@ -1,9 +1,23 @@
 """SDK v2 objects for a training job, a tuning job and a TensorFlow Serving endpoint, from one JSON config.
 
 ``configs/sagemaker.json`` names the infrastructure (role, instance type and count, spot, ``max_run``/
-``max_wait``, ``checkpoint_s3_uri``, output path, distribution, endpoint) and the hyperparameters. The
-metric definitions come from :mod:`ner_tagger.sagemaker.metrics`, so the regexes always match the log line
-the code writes. ``scripts/launch_sagemaker.py`` is the command line around this module.
+``max_wait``, ``checkpoint_s3_uri`` prefix, output path, code location, distribution, endpoint) and the
+hyperparameters. The metric definitions come from :mod:`ner_tagger.sagemaker.metrics`, so the regexes
+always match the log lines the code writes. ``scripts/launch_sagemaker.py`` is the command line around
+this module.
+
+- ``source_dir`` is a folder staged by :mod:`ner_tagger.sagemaker.source` (entry point, package, wheels,
+  no-index ``requirements.txt``), so the same call works in the cloud, under network isolation and in the
+  SDK's local mode; no ``dependencies=``.
+- Every job gets its own checkpoint prefix, ``<checkpoint_s3_uri>/<job name>``, with the job name picked
+  here (SageMaker restores the prefix into ``/opt/ml/checkpoints`` of each job given it: a shared prefix
+  would make a new job resume, or fail to restore, an old one's checkpoints). A spot restart is the same
+  job, same name, same prefix. A tuning job gets ``<checkpoint_s3_uri>/<tuning job name>``; its trials share
+  that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``environment.checkpoint_dir``).
+- ``code_location`` defaults to ``output_path``: the SDK otherwise puts ``<job>/source/sourcedir.tar.gz``
+  at the root of ``output_path``'s bucket (``EstimatorBase._stage_user_code_in_s3``).
+
+Nothing here imports TensorFlow: launching needs only the SageMaker SDK v2.
 
 The managed image is TF 2.14 / Python 3.10 (``tensorflow-training:2.14-cpu-py310`` or ``-gpu-``), the last
 TensorFlow line the estimator API runs on.
@@ -15,17 +29,18 @@ from typing import Any, Dict, Optional
 
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import HParams
-from ner_tagger.sagemaker import metrics
+from ner_tagger.sagemaker import metrics, source
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
-TRAIN_SOURCE, TRAIN_ENTRY = os.path.join(ROOT, "sagemaker_entry"), "train_entry.py"
+TRAIN_ENTRY = source.ENTRY
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
-PACKAGE = os.path.join(ROOT, "ner_tagger")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
 REFUSED_DISTRIBUTIONS = ("multi_worker_mirrored_strategy",)
+# SageMaker's limits: training job names 63 characters, tuning job names 32.
+JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 
 
 def load_config(path: str) -> Dict[str, Any]:
@@ -36,6 +51,9 @@ def load_config(path: str) -> Dict[str, Any]:
         from ner_tagger.sagemaker.distribution import MWMS_REFUSAL
 
         raise HParamsError(f"{path}: {MWMS_REFUSAL}")
+    for key in ("checkpoint_s3_uri", "code_location"):
+        if config.get(key) and not str(config[key]).startswith("s3://"):
+            raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
     return config
@@ -51,10 +69,38 @@ def check_hyperparameters(values: Dict[str, Any]) -> None:
                                f"passes values through a shell unquoted; use a value without spaces or quotes")
 
 
-def make_estimator(config: Dict[str, Any], role: str, session=None):
+def new_job_name(config: Dict[str, Any], tuning: bool = False) -> str:
+    """A fresh timestamped name from ``base_job_name`` (the SDK's own ``name_from_base``), picked here rather
+    than by ``fit()`` because the checkpoint prefix is derived from it before the job exists."""
+    from sagemaker.utils import name_from_base
+
+    base = config.get("base_job_name", "ner-tagger")
+    if tuning:
+        return name_from_base(base, max_length=TUNING_JOB_NAME_MAX, short=True)
+    return name_from_base(base, max_length=JOB_NAME_MAX)
+
+
+def checkpoint_uri(config: Dict[str, Any], name: str) -> Optional[str]:
+    """``<config checkpoint_s3_uri>/<name>``, or None when the config has no checkpoint prefix."""
+    prefix = config.get("checkpoint_s3_uri")
+    if not prefix:
+        return None
+    if not prefix.startswith("s3://"):
+        raise HParamsError(f"sagemaker config: checkpoint_s3_uri={prefix!r}: must be an s3:// prefix")
+    return f"{prefix.rstrip('/')}/{name}"
+
+
+def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Optional[str] = None,
+                   source_dir: Optional[str] = None, checkpoint_name: Optional[str] = None):
+    """The ``TensorFlow`` estimator for job ``job_name`` (picked by :func:`new_job_name` when None; kept as
+    ``estimator.ner_job_name`` for ``fit``). ``source_dir``: a staged folder (default: stage one now under
+    ``build/``). ``checkpoint_name``: the checkpoint sub-prefix, default the job name (a tuning job passes
+    its own name)."""
     from sagemaker.tensorflow import TensorFlow
 
-    kwargs = dict(entry_point=TRAIN_ENTRY, source_dir=TRAIN_SOURCE, dependencies=[PACKAGE],
+    job_name = job_name or new_job_name(config)
+    source_dir = source_dir or source.prepare()
+    kwargs = dict(entry_point=TRAIN_ENTRY, source_dir=source_dir,
                   framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION, role=role,
                   instance_type=config["instance_type"], instance_count=config.get("instance_count", 1),
                   hyperparameters=dict(config.get("hyperparameters", {})),
@@ -64,19 +110,34 @@ def make_estimator(config: Dict[str, Any], role: str, session=None):
     if config.get("use_spot_instances"):
         # max_wait (>= max_run) bounds waiting for spot capacity plus running; checkpoints make restarts cheap.
         kwargs.update(use_spot_instances=True, max_wait=config.get("max_wait", kwargs["max_run"]))
-    for key in ("checkpoint_s3_uri", "output_path", "volume_size"):
+    for key in ("output_path", "volume_size"):
         if config.get(key):
             kwargs[key] = config[key]
+    # Only an s3:// output_path stands in: in local mode it may be file://, which the SDK's S3 upload of
+    # the code cannot parse (and with local code nothing is uploaded at all).
+    output_path = config.get("output_path") or ""
+    code_location = config.get("code_location") or (output_path if output_path.startswith("s3://") else None)
+    if code_location:
+        kwargs["code_location"] = code_location
+    checkpoints = checkpoint_uri(config, checkpoint_name or job_name)
+    if checkpoints:
+        kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
         kwargs["distribution"] = DISTRIBUTIONS[config["distribution"]]
-    return TensorFlow(**kwargs)
+    estimator = TensorFlow(**kwargs)
+    estimator.ner_job_name = job_name
+    return estimator
 
 
-def make_tuner(estimator, config: Dict[str, Any]):
+def make_tuner(config: Dict[str, Any], role: str, session=None, job_name: Optional[str] = None,
+               source_dir: Optional[str] = None):
     """``HyperparameterTuner`` maximising dev F1 over ``config["tuning"]["ranges"]``
-    (``{"name": {"type": "continuous"|"integer"|"categorical", "min"/"max" or "values"}}``)."""
+    (``{"name": {"type": "continuous"|"integer"|"categorical", "min"/"max" or "values"}}``), for tuning job
+    ``job_name`` (kept as ``tuner.ner_job_name``), checkpoints under ``<checkpoint_s3_uri>/<job_name>``."""
     from sagemaker.tuner import CategoricalParameter, ContinuousParameter, HyperparameterTuner, IntegerParameter
 
+    job_name = job_name or new_job_name(config, tuning=True)
+    estimator = make_estimator(config, role, session, source_dir=source_dir, checkpoint_name=job_name)
     tuning = config["tuning"]
     ranges = {}
     for name, spec in tuning["ranges"].items():
@@ -85,9 +146,11 @@ def make_tuner(estimator, config: Dict[str, Any]):
         else:
             kind = ContinuousParameter if spec["type"] == "continuous" else IntegerParameter
             ranges[name] = kind(spec["min"], spec["max"], scaling_type=spec.get("scaling", "Auto"))
-    return HyperparameterTuner(estimator, metrics.OBJECTIVE_METRIC, ranges, metrics.METRIC_DEFINITIONS,
-                               objective_type=metrics.OBJECTIVE_TYPE, max_jobs=tuning.get("max_jobs", 10),
-                               max_parallel_jobs=tuning.get("max_parallel_jobs", 2))
+    tuner = HyperparameterTuner(estimator, metrics.OBJECTIVE_METRIC, ranges, metrics.METRIC_DEFINITIONS,
+                                objective_type=metrics.OBJECTIVE_TYPE, max_jobs=tuning.get("max_jobs", 10),
+                                max_parallel_jobs=tuning.get("max_parallel_jobs", 2))
+    tuner.ner_job_name = job_name
+    return tuner
 
 
 def make_model(model_data: str, config: Dict[str, Any], role: str, session=None):
@@ -106,11 +169,30 @@ def deploy(model, config: Dict[str, Any]):
 
 
 def train_and_deploy(config: Dict[str, Any], role: str, inputs: Dict[str, str], session=None,
-                     deploy_endpoint: bool = True, job_name: Optional[str] = None):
+                     deploy_endpoint: bool = True, job_name: Optional[str] = None,
+                     source_dir: Optional[str] = None):
     """Run the training job (waiting for it), then deploy its model unless told not to."""
-    estimator = make_estimator(config, role, session)
-    estimator.fit(inputs, job_name=job_name, wait=True)
+    estimator = make_estimator(config, role, session, job_name=job_name, source_dir=source_dir)
+    estimator.fit(inputs, job_name=estimator.ner_job_name, wait=True)
     if not deploy_endpoint:
         return estimator, None
     predictor = deploy(make_model(estimator.model_data, config, role, session), config)
     return estimator, predictor
+
+
+def job_definition(estimator, config: Dict[str, Any], inputs: Dict[str, str]) -> Dict[str, Any]:
+    """What a launch would ask SageMaker for, computed without calling AWS (``--dry-run``): the image, the
+    hyperparameters as the SDK encodes them (JSON strings), checkpoint and code locations, metrics, and
+    what the source folder carries."""
+    src = estimator.source_dir
+    files = sorted(os.path.relpath(os.path.join(d, f), src) for d, _, fs in os.walk(src) for f in fs
+                   if not os.path.relpath(d, src).startswith("ner_tagger"))
+    return {"job_name": estimator.ner_job_name, "image_uri": estimator.training_image_uri(),
+            "instance_type": estimator.instance_type, "instance_count": estimator.instance_count,
+            "entry_point": estimator.entry_point, "source_dir": src, "source_files": files,
+            "hyperparameters": {k: json.dumps(v) for k, v in config.get("hyperparameters", {}).items()},
+            "checkpoint_s3_uri": estimator.checkpoint_s3_uri, "code_location": estimator.code_location,
+            "output_path": estimator.output_path, "use_spot_instances": estimator.use_spot_instances,
+            "max_run": estimator.max_run, "max_wait": estimator.max_wait,
+            "distribution": getattr(estimator, "distribution", None), "inputs": inputs,
+            "metric_definitions": estimator.metric_definitions}
