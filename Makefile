@@ -4,6 +4,7 @@
 #   make local-train-nodocker local-serve-nodocker   the same executables without Docker (NER_TAGGER_ML_ROOT)
 #   make ping invoke            talk to a running serve on $(PORT)
 #   make push                   to ECR; ACCOUNT and REGION from the AWS CLI unless given: make push REGION=eu-west-1
+#   make container-test         the container lane: real engine, stand-in images, SDK local mode (docs/container.md)
 
 IMAGE ?= ner-tagger
 TAG ?= latest
@@ -19,16 +20,22 @@ REGISTRY = $(ACCOUNT).dkr.ecr.$(REGION).amazonaws.com
 LOCAL_IMAGE = $(IMAGE):$(TAG)$(VARIANT)
 REMOTE_IMAGE = $(REGISTRY)/$(IMAGE):$(TAG)$(VARIANT)
 DOCKER_RUN_FLAGS ?= $(if $(VARIANT),--gpus all,)
+# Extra `docker build` flags, e.g. DOCKER_BUILD_FLAGS=--network=host where the engine has no default bridge
+# (dockerd --bridge=none) and the build's pip install would otherwise have no network.
+DOCKER_BUILD_FLAGS ?=
 NODOCKER_ENV = NER_TAGGER_ML_ROOT=$(LOCAL_ROOT) NER_TAGGER_PYTHON=$(PYTHON) PYTHONPATH=$(CURDIR)
 
-.PHONY: build test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
+.PHONY: build test container-test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
 	push clean-local
 
 build:
-	docker build --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .
 
 test:
 	$(PYTHON) -m pytest -q tests/test_container_*.py
+
+container-test:
+	PYTHON=$(PYTHON) scripts/test_containers.sh
 
 local-train:
 	docker run --rm $(DOCKER_RUN_FLAGS) -v "$(LOCAL_ROOT):/opt/ml" $(LOCAL_IMAGE) train

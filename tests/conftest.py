@@ -73,3 +73,10 @@ def trained(synthetic_dir, tmp_path_factory):
     report = training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
                           output_dir=str(root / "output"))
     return {"report": report, "root": root, "export": root / "export", "hparams": hp}
+
+
+def pytest_configure(config):
+    # The container lane (tests/container_lane.py): real Docker engine, stand-in images, SageMaker local mode.
+    # Select it with `-m container`, leave it out with `-m "not container"`; without an engine it skips.
+    config.addinivalue_line("markers", "container: needs a Docker engine and the lane's images "
+                                       "(scripts/container_env.sh); skipped with the reason otherwise")
