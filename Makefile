@@ -35,7 +35,7 @@ test:
 	$(PYTHON) -m pytest -q tests/test_container_*.py
 
 container-test:
-	PYTHON=$(PYTHON) scripts/test_containers.sh
+	PY=$(if $(wildcard .venv/bin/python),$(CURDIR)/.venv/bin/python,) scripts/test_containers.sh
 
 local-train:
 	docker run --rm $(DOCKER_RUN_FLAGS) -v "$(LOCAL_ROOT):/opt/ml" $(LOCAL_IMAGE) train

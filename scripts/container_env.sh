@@ -106,7 +106,7 @@ else
         tail -n 20 "$DOCKERD_LOG" >&2 || true
         exit 3
     fi
-    say "$(printf '%-40s %7.1f s' "engine started (log: $DOCKERD_LOG)" "$(echo "$(date +%s.%N) - $t0" | bc)")"
+    say "$(printf '%-52s %7.1f s' "engine started (log: $DOCKERD_LOG)" "$(echo "$(date +%s.%N) - $t0" | bc)")"
 fi
 driver=$(docker info --format '{{.Driver}}')
 if [[ "$driver" == "vfs" ]]; then
@@ -147,7 +147,10 @@ fi
 # into a build context next to the stand-in's Dockerfile (never into the product's). Wheels are downloaded
 # once on the host into $CACHE and served on loopback, so a rebuild after --clean does not fetch 1.5 GB again.
 SERVER_PID=
-cleanup() { [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null || true; [[ -n "${CONTEXT:-}" ]] && rm -rf "$CONTEXT"; }
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    if [[ -n "${CONTEXT:-}" ]]; then rm -rf "$CONTEXT"; fi
+}
 trap cleanup EXIT
 start_wheel_server() {
     [[ -n "$SERVER_PID" ]] && return 0
@@ -201,4 +204,4 @@ else
 fi
 
 docker images --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'standin|tensorflow|ner-tagger' || true
-say "$(printf '%-40s %7.1f s' "ready" "$(echo "$(date +%s.%N) - $T_ALL" | bc)")"
+say "$(printf '%-52s %7.1f s' "ready" "$(echo "$(date +%s.%N) - $T_ALL" | bc)")"
