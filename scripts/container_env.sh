@@ -3,7 +3,8 @@
 # registry can give us here. Each step says what it did and how long it took; what exists is kept.
 #
 #   scripts/container_env.sh            install the tools if missing, start the engine, build missing images
-#   scripts/container_env.sh --clean    remove the images this script built (and its wheel cache)
+#   scripts/container_env.sh --clean    remove the images this script built, the images built on them (e.g.
+#                                       ner-tagger:latest from `make build`), and its wheel cache
 #
 # Images (the names are what the product Dockerfile and the SageMaker SDK look for):
 #   ner-tagger-standin/debian:bookworm   debootstrap of bookworm from this machine's apt mirror, docker import
@@ -48,16 +49,16 @@ have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
 if [[ "${1:-}" == "--clean" ]]; then
     if docker info >/dev/null 2>&1; then
-        for image in "$MANAGED_IMAGE" "$TF_IMAGE" "$BASE_IMAGE"; do
-            # Only what this script built: a real image of the same name (pulled elsewhere) has no label.
-            # (The base is imported, so it has no label; its name is this project's own.)
-            have_image "$image" || continue
-            if [[ "$image" == "$BASE_IMAGE" ]] || [[ -n "$(docker image inspect -f "{{index .Config.Labels \"$STANDIN_LABEL\"}}" "$image")" ]]; then
-                timed "removed $image" /dev/null docker image rm "$image"
-            else
-                say "kept $image: not a stand-in built here"
-            fi
+        # Everything that carries the stand-in label: the stand-ins, and images built FROM them (the product
+        # image inherits the label), which would otherwise keep the stand-ins' layers on disk. A real image of
+        # the same name, pulled from a registry, has no such label and stays.
+        for image in $(docker images --filter "label=$STANDIN_LABEL" --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>'); do
+            timed "removed $image" /dev/null docker image rm "$image" || true
         done
+        dangling=$(docker images -q --filter dangling=true --filter "label=$STANDIN_LABEL")
+        [[ -z "$dangling" ]] || timed "removed untagged stand-in layers" /dev/null docker image rm $dangling || true
+        # The base is imported, so it has no label; its name is this project's own.
+        if have_image "$BASE_IMAGE"; then timed "removed $BASE_IMAGE" /dev/null docker image rm "$BASE_IMAGE"; fi
     else
         say "no engine answers: no images to remove"
     fi

@@ -4,9 +4,11 @@ the SageMaker SDK v2's local mode with nothing that reaches AWS.
 Tests marked ``container`` use this module and nothing private of each other:
 
 - ``require_engine()`` / ``require_images(*names)``: skip with the reason when no engine answers or an image is
-  missing (the remedy is ``scripts/container_env.sh``, or ``make build`` for the product image);
+  missing (the remedy is ``scripts/container_env.sh``); ``product_image()``: `make build` once per session;
+  ``managed_training_image()``: the managed image's name as the SDK computes it;
 - ``docker(*args)``: the docker CLI with errors that carry its output; ``Containers``: names and removes the
-  containers a test starts; ``sweep_local_mode(root)``: removes what the SDK's local mode leaves behind;
+  containers (and networks) a test starts; ``local_mode_containers(root)`` / ``sweep_local_mode(root)``: list
+  and remove what the SDK's local mode started under ``root`` (it leaves training containers behind);
 - ``local_session(root)``: a ``LocalSession`` with a fake account and region whose AWS clients refuse to send
   anything, telemetry opted out, and its compose files and mounts under ``root``;
 - ``scaffold_opt_ml(root)``: an /opt/ml like SageMaker's from test_dir/ with tiny hyperparameters;
@@ -115,13 +117,33 @@ def require_compose():
 def make_build(image=IMAGE, timeout=1800):
     """`make build` of the product image on whatever base the engine has; returns the wall time in seconds."""
     name, _, tag = image.partition(":")
+    before = docker("image", "inspect", "-f", "{{.Id}}", image, check=False, timeout=30).stdout.strip()
     started = time.monotonic()
     result = subprocess.run(["make", "-C", REPO, "build", f"IMAGE={name}", f"TAG={tag or 'latest'}",
                              f"DOCKER_BUILD_FLAGS={DOCKER_BUILD_FLAGS}"],
                             capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"make build exited {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return time.monotonic() - started
+    seconds = time.monotonic() - started
+    after = docker("image", "inspect", "-f", "{{.Id}}", image, check=False, timeout=30).stdout.strip()
+    if before and before != after:
+        # The previous build lost its tag: 2 GB of untagged layers per code change otherwise (fails harmlessly
+        # while a container still uses it).
+        docker("image", "rm", before, check=False, timeout=120)
+    return seconds
+
+
+_BUILT = {}
+
+
+def product_image():
+    """The product image, built by `make build` from this checkout once per pytest session (so no test runs a
+    stale image), on whatever `tensorflow/tensorflow:2.15.0` the engine has. Skips without engine or base."""
+    require_images(TF_BASE_IMAGE)
+    if IMAGE not in _BUILT:
+        _BUILT[IMAGE] = make_build()
+        print(f"\nmake build ({IMAGE}): {_BUILT[IMAGE]:.1f} s")
+    return IMAGE
 
 
 class Containers:
@@ -290,15 +312,27 @@ def local_session(root, serving_port=None):
     return session
 
 
-def sweep_local_mode(root):
-    """Remove the containers the SDK's local mode started from compose files under ``root`` (it leaves every
-    training container behind, stopped). Compose labels each container with its file's folder, so only this
-    test's containers are touched, whatever else runs on the engine. Returns how many were removed."""
+def local_mode_containers(root):
+    """{container id: compose service (host name, e.g. algo-1-x8qvh)} of the containers the SDK's local mode
+    started from compose files under ``root``, running or not. Compose labels each container with its file's
+    folder, so only this test's containers are listed, whatever else runs on the engine."""
     root = os.path.realpath(str(root))
-    listing = docker("ps", "-a", "--filter", "label=com.docker.compose.project.working_dir", "--format",
-                     '{{.ID}} {{.Label "com.docker.compose.project.working_dir"}}', check=False, timeout=60)
-    ids = [line.split(" ", 1)[0] for line in listing.stdout.splitlines()
-           if " " in line and os.path.realpath(line.split(" ", 1)[1]).startswith(root + os.sep)]
+    label = "com.docker.compose.project.working_dir"
+    listing = docker("ps", "-a", "--filter", f"label={label}", "--format",
+                     f'{{{{.ID}}}}\t{{{{.Label "{label}"}}}}\t{{{{.Label "com.docker.compose.service"}}}}',
+                     check=False, timeout=60)
+    found = {}
+    for line in listing.stdout.splitlines():
+        cid, folder, service = (line.split("\t") + ["", ""])[:3]
+        if os.path.realpath(folder).startswith(root + os.sep):
+            found[cid] = service
+    return found
+
+
+def sweep_local_mode(root):
+    """Remove the containers the SDK's local mode started under ``root`` (it leaves every training container
+    behind, stopped; read their ``logs()`` first if a test needs them). Returns how many were removed."""
+    ids = list(local_mode_containers(root))
     if ids:
         docker("rm", "-f", "-v", *ids, check=False, timeout=120)
     return len(ids)

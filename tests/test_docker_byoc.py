@@ -19,10 +19,7 @@ STEP = re.compile(r"train: step=(\d+)/")
 
 @pytest.fixture(scope="module")
 def image():
-    lane.require_images(lane.TF_BASE_IMAGE)
-    seconds = lane.make_build()
-    print(f"\nmake build ({lane.IMAGE}): {seconds:.1f} s")
-    return lane.IMAGE
+    return lane.product_image()  # `make build` of this checkout
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,8 @@ pytestmark = pytest.mark.container
 
 @pytest.fixture(scope="module")
 def image():
-    lane.require_images(lane.IMAGE)
     lane.require_compose()
-    return lane.IMAGE
+    return lane.product_image()  # `make build` of this checkout, once per session
 
 
 def test_estimator_fit_deploy_predict_delete_endpoint(image, tmp_path):
