@@ -299,7 +299,7 @@ def local_session(root, serving_port=None):
         raise AwsCallRefused(f"the container lane never talks to AWS, but the SDK sent {request.method} "
                              f"{request.url}")
 
-    boto_session._session.register("before-send", refuse)  # pylint: disable=protected-access
+    boto_session.events.register("before-send", refuse)  # every client made from this session, S3 and STS too
     # Passing the SDK config here (not reading ~/.config/sagemaker) keeps a developer's defaults out, and
     # opts out of the telemetry calls the SDK would otherwise make to an AWS endpoint.
     sagemaker_config = {"SchemaVersion": "1.0",

@@ -12,7 +12,23 @@ import pytest
 
 import container_lane as lane
 
-pytestmark = pytest.mark.container
+
+def test_the_lanes_local_session_cannot_reach_aws_and_sends_no_telemetry(tmp_path):
+    """No engine needed: the guard the local-mode tests rely on refuses, records, and telemetry is off."""
+    from sagemaker.config.config_schema import TELEMETRY_OPT_OUT_PATH
+    from sagemaker.utils import resolve_value_from_config
+
+    session = lane.local_session(tmp_path / "root", serving_port=18080)
+    with pytest.raises(lane.AwsCallRefused):
+        session.boto_session.client("sts").get_caller_identity()
+    with pytest.raises(lane.AwsCallRefused):
+        session.s3_client.list_objects_v2(Bucket="some-bucket")
+    assert [call.split()[0] for call in session.refused_aws_calls] == ["POST", "GET"]
+    assert session.boto_region_name == lane.REGION
+    assert resolve_value_from_config(None, TELEMETRY_OPT_OUT_PATH, default_value=False,
+                                     sagemaker_session=session) is True
+    assert session.config["local"] == {"local_code": True, "container_root": str(tmp_path / "root"),
+                                       "serving_port": 18080}
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +37,7 @@ def image():
     return lane.product_image()  # `make build` of this checkout, once per session
 
 
+@pytest.mark.container
 def test_estimator_fit_deploy_predict_delete_endpoint(image, tmp_path):
     from sagemaker.deserializers import JSONDeserializer
     from sagemaker.estimator import Estimator
