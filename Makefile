@@ -6,6 +6,7 @@
 #   make push                   to ECR; ACCOUNT and REGION from the AWS CLI unless given: make push REGION=eu-west-1
 #   make sagemaker-source       stage the script-mode source_dir (entry, package, wheels) in build/sagemaker-source;
 #                               SM_PYTHON=3.11 SM_GLIBC=2.36 SM_IMAGE_PACKAGES=1 for an image other than the managed one
+#   make container-test         the container lane: real engine, stand-in images, SDK local mode (docs/container.md)
 
 IMAGE ?= ner-tagger
 TAG ?= latest
@@ -21,6 +22,9 @@ REGISTRY = $(ACCOUNT).dkr.ecr.$(REGION).amazonaws.com
 LOCAL_IMAGE = $(IMAGE):$(TAG)$(VARIANT)
 REMOTE_IMAGE = $(REGISTRY)/$(IMAGE):$(TAG)$(VARIANT)
 DOCKER_RUN_FLAGS ?= $(if $(VARIANT),--gpus all,)
+# Extra `docker build` flags, e.g. DOCKER_BUILD_FLAGS=--network=host where the engine has no default bridge
+# (dockerd --bridge=none) and the build's pip install would otherwise have no network.
+DOCKER_BUILD_FLAGS ?=
 NODOCKER_ENV = NER_TAGGER_ML_ROOT=$(LOCAL_ROOT) NER_TAGGER_PYTHON=$(PYTHON) PYTHONPATH=$(CURDIR)
 
 SM_PYTHON ?= 3.10
@@ -28,7 +32,7 @@ SM_GLIBC ?= 2.31
 SM_IMAGE_PACKAGES ?=
 SM_SOURCE ?= $(CURDIR)/build/sagemaker-source
 
-.PHONY: sagemaker-source build test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
+.PHONY: sagemaker-source build test container-test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
 	push clean-local
 
 sagemaker-source:
@@ -36,10 +40,13 @@ sagemaker-source:
 		$(if $(SM_IMAGE_PACKAGES),--image-packages,)
 
 build:
-	docker build --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .
 
 test:
 	$(PYTHON) -m pytest -q tests/test_container_*.py
+
+container-test:
+	PY=$(if $(wildcard .venv/bin/python),$(CURDIR)/.venv/bin/python,) scripts/test_containers.sh
 
 local-train:
 	docker run --rm $(DOCKER_RUN_FLAGS) -v "$(LOCAL_ROOT):/opt/ml" $(LOCAL_IMAGE) train
