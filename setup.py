@@ -1,14 +1,21 @@
 """ner_tagger: a BiLSTM-CRF named-entity tagger as a tf.estimator framework script for Amazon SageMaker."""
+import re
+
 from setuptools import find_packages, setup
+
+# One version source: ner_tagger/__init__.py (read as text: importing the package here would need its
+# dependencies before they are installed).
+with open("ner_tagger/__init__.py", encoding="utf-8") as fh:
+    VERSION = re.search(r'^__version__ = "([^"]+)"', fh.read(), re.M).group(1)
 
 setup(
     name="ner_tagger",
-    version="0.1.0",
+    version=VERSION,
     description="BiLSTM-CRF named-entity tagger (tf.estimator) for SageMaker script mode and BYO containers",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["ner_tagger", "ner_tagger.*"]),
-    package_data={"ner_tagger": ["data/wnut17/*", "configs/*.json"]},
+    package_data={"ner_tagger": ["data/wnut17/*"]},
     include_package_data=True,
     python_requires=">=3.9,<3.12",
     install_requires=[
@@ -28,6 +35,7 @@ setup(
         ],
         "test": [
             "pytest>=7",
+            "ruff>=0.6",  # lint, run by scripts/test.sh before the tests (settings in pyproject.toml)
             "hypothesis>=6",
             "gunicorn>=22",
             "psutil>=5.6",  # scripts/loadtest_serve.py samples the server's memory

@@ -24,7 +24,7 @@ def find_file(data_dir: str, requested: str, defaults: Sequence[str], role: str,
     """
     root = os.path.realpath(data_dir)
     if not os.path.isdir(root):
-        raise DataError(f"data directory does not exist or is not a directory", data_dir)
+        raise DataError("data directory does not exist or is not a directory", data_dir)
     if requested:
         matches = sorted(p for p in glob.glob(os.path.join(root, requested)) if os.path.isfile(p))
         inside = [p for p in matches if _inside(root, p)]

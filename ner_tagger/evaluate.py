@@ -4,7 +4,6 @@ Prints seqeval's report (overall and per type); ``--json`` writes the same figur
 ``--predictions`` writes the file back with a third column of predicted tags (IOB2).
 """
 import argparse
-import json
 import sys
 
 from ner_tagger.cli import exits_cleanly, setup_logging

@@ -2,8 +2,8 @@
 
 The version folder appears in one ``rename`` after everything in it (graph, variables, vocabulary assets,
 ``assets.extra/`` with the vocabularies and ``params.json``) is written in a hidden staging folder beside
-it, so a crash never leaves a numeric folder that looks complete. Serving ignores non-numeric folders, and the next export removes the
-stale staging ones.
+it, so a crash never leaves a numeric folder that looks complete. Serving ignores non-numeric folders, and
+the next export removes the stale staging ones.
 """
 import glob
 import json

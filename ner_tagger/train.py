@@ -68,7 +68,6 @@ def main(argv=None) -> int:
         raise HParamsError("--export_dir is required (or set SM_MODEL_DIR)")
     setup_logging(args.verbose)
     from ner_tagger import training
-
     from ner_tagger.sagemaker import interruption
 
     model_dir = checkpoint_dir(args.model_dir)

@@ -264,8 +264,8 @@ def build_report(hp, data, model_dir, version_dir, history, seconds) -> dict:
 
 
 def _evaluate(version_dir, sentences, hp):
-    from ner_tagger.predictor import Predictor
     from ner_tagger.metrics import entity_report
+    from ner_tagger.predictor import Predictor
 
     predictor = Predictor.load(version_dir)
     predicted = [r["tags"] for r in predictor.predict_tokens([list(s.tokens) for s in sentences])]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test suite on a fresh machine: install the package with its test extras and the SageMaker training
 # toolkits (see tests/requirements-toolkits.txt for why they go in without their pins), run pytest.
-# Arguments go to pytest (e.g. -k end_to_end).
+# Lint first (ruff, settings in pyproject.toml), then pytest. Arguments go to pytest (e.g. -k end_to_end; the
+# everyday fast lane is -m "not slow and not container").
 EXTRAS="test" source "$(dirname "$0")/setup_env.sh"
 cd "$ROOT"
 "$PY" -m pip install --quiet -r tests/requirements-toolkits.txt
 "$PY" -m pip install --quiet --no-deps sagemaker-training==4.8.3 sagemaker-tensorflow-training==20.4.1
+"$PY" -m ruff check .
 exec "$PY" -m pytest -q tests "$@"

@@ -74,10 +74,3 @@ def trained(synthetic_dir, tmp_path_factory):
                           output_dir=str(root / "output"))
     return {"report": report, "root": root, "export": root / "export", "hparams": hp}
 
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: builds a virtual environment or downloads packages (minutes)")
-    # The container lane (tests/container_lane.py): real Docker engine, stand-in images, SageMaker local mode.
-    # Select it with `-m container`, leave it out with `-m "not container"`; without an engine it skips.
-    config.addinivalue_line("markers", "container: needs a Docker engine and the lane's images "
-                                       "(scripts/container_env.sh); skipped with the reason otherwise")

@@ -25,7 +25,6 @@ import urllib.request
 import uuid
 
 import pytest
-
 from conftest import TINY, synthetic_sentences, write_conll
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -261,7 +260,7 @@ def scaffold_opt_ml(root, **hyperparameters):
     os.makedirs(root, exist_ok=True)
     # pytest's tmp folders are 0700; mounted as /opt/ml, `serve` (which drops to the unprivileged user `ner`)
     # could not even look inside. SageMaker's /opt/ml is world-readable.
-    os.chmod(root, 0o755)
+    os.chmod(root, 0o755)  # noqa: S103 (the container user must read the mounted /opt/ml)
     shutil.copytree(os.path.join(TEST_DIR, "input", "config"), os.path.join(root, "input", "config"),
                     dirs_exist_ok=True)
     write_training_channel(os.path.join(root, "input", "data", "training"))
@@ -290,7 +289,7 @@ def local_session(root, serving_port=None):
     from sagemaker.local import LocalSession
 
     boto_session = boto3.Session(aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-                                 aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                 aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",  # noqa: S106 (AWS docs example)
                                  region_name=REGION)
     refused = []
 

@@ -155,8 +155,8 @@ def test_summary_and_ratio_table():
 def test_ratio_table_with_a_missing_figure():
     ours = report.summarize([_figures(0.1, 1, 1, 1, None)])
     theirs = report.summarize([_figures(0.2, 1, 1, 1, 30)])
-    line = [l for l in report.markdown_table({"ner_tagger": ours, "spacy": theirs}).splitlines()
-            if l.startswith("| training seconds to reach")][0]
+    line = [row for row in report.markdown_table({"ner_tagger": ours, "spacy": theirs}).splitlines()
+            if row.startswith("| training seconds to reach")][0]
     assert line == "| training seconds to reach spaCy's best dev F1 | not reached | 30.0 | - |  |"
 
 

@@ -2,7 +2,6 @@
 
 Plus property tests: the reader never fails with anything but DataError, and write-then-read round-trips.
 """
-import string
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -2,7 +2,8 @@
 import io
 import json
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ner_tagger.container.app import InvocationsApp
 from ner_tagger.container.payload import Limits

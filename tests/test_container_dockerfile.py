@@ -9,8 +9,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from container_harness import REPO, TEST_DIR
+
 from ner_tagger import conll
 from ner_tagger.container import environment, hyperparameters
 from ner_tagger.container.paths import MLPaths
@@ -91,7 +91,8 @@ def test_makefile_targets():
     def dry(*args):
         return subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout
 
-    assert re.search(r'docker run --rm +-v "' + re.escape(TEST_DIR) + r':/opt/ml" ner-tagger:latest train', dry("local-train"))
+    run = r'docker run --rm +-v "' + re.escape(TEST_DIR) + r':/opt/ml" ner-tagger:latest train'
+    assert re.search(run, dry("local-train"))
     assert "--build-arg VARIANT=-gpu -t ner-tagger:latest-gpu" in dry("build", "VARIANT=-gpu")
     assert f"NER_TAGGER_ML_ROOT={TEST_DIR}" in dry("local-train-nodocker")
     push = dry("push", "ACCOUNT=123456789012", "REGION=eu-west-1")

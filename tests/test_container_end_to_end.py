@@ -4,8 +4,9 @@ import json
 import os
 
 import pytest
-
 from container_harness import STRING_HPARAMS, Server, failure, model_files, request, run_train, scaffold
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 JSON, TEXT = "application/json", "text/plain"
 # Small limits so the oversize cases stay cheap; everything else in this file fits under them.

@@ -4,9 +4,13 @@ The three failures the issue names run the real executable; the rest call ``trai
 import json
 import os
 
+import pytest
 from container_harness import failure, model_files, run_train, scaffold
+
 from ner_tagger.container import trainer
 from ner_tagger.container.paths import MLPaths
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def write(path, text):

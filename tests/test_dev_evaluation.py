@@ -4,10 +4,12 @@ import types
 
 import pytest
 import tensorflow as tf
-
 from conftest import TINY
+
 from ner_tagger import hooks, training
 from ner_tagger.hparams import HParams
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def _run(synthetic_dir, root, **overrides):

@@ -8,9 +8,8 @@ import re
 import subprocess
 import time
 
-import pytest
-
 import container_lane as lane
+import pytest
 
 pytestmark = pytest.mark.container
 

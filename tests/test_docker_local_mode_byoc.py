@@ -3,14 +3,11 @@
 hyperparameters, its resource and channel config), runs `train` under docker-compose and packs model.tar.gz;
 `deploy(1, "local")` extracts it, runs `serve` and waits for /ping; `predict()` goes through /invocations.
 Nothing reaches AWS: the session's boto clients refuse to send (tests/container_lane.py)."""
-import json
-import os
 import tarfile
 import time
 
-import pytest
-
 import container_lane as lane
+import pytest
 
 
 def test_the_lanes_local_session_cannot_reach_aws_and_sends_no_telemetry(tmp_path):

@@ -3,10 +3,13 @@ import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from ner_tagger import export, serving
 from ner_tagger.predictor import Predictor
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def test_training_reaches_perfect_dev_and_test_f1(trained):

@@ -1,7 +1,11 @@
 """``python -m ner_tagger.evaluate``: seqeval report of an exported model on a CoNLL file."""
 import json
 
+import pytest
+
 from ner_tagger import conll, evaluate
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def test_reports_overall_and_per_type_and_writes_predictions(trained, synthetic_dir, tmp_path, capsys):

@@ -6,6 +6,8 @@ import pytest
 from ner_tagger import export
 from ner_tagger.errors import ModelNotFoundError
 
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
+
 
 def test_failed_export_leaves_no_numeric_folder_and_is_cleaned_next_time(trained, tmp_path, monkeypatch):
     from ner_tagger import hooks, training

@@ -33,7 +33,7 @@ def test_metric_ops_aggregate_over_all_batches():
         with tf.compat.v1.Session() as session:
             for g, p in ((GOLD[:1], PRED[:1]), (GOLD[1:], PRED[1:])):
                 width = max(map(len, g))
-                pad = lambda rows: [r + ["O"] * (width - len(r)) for r in rows]  # noqa: E731
+                pad = lambda rows, width=width: [r + ["O"] * (width - len(r)) for r in rows]  # noqa: E731
                 session.run(updates, {gold: pad(g), pred: pad(p), lengths: [len(r) for r in g]})
             values = session.run({k: v for k, (v, _) in ops.items()})
     expected = metrics.entity_report(GOLD, PRED)

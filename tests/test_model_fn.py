@@ -2,11 +2,13 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import TINY, synthetic_sentences
+
 from ner_tagger import conll, vocab
 from ner_tagger.hparams import HParams
 from ner_tagger.model_fn import model_fn
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 Modes = tf.estimator.ModeKeys
 

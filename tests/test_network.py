@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import TINY
+from test_model_fn import LENGTHS, WORDS, vocab_dir  # noqa: F401  (fixture)
+
 from ner_tagger import network
 from ner_tagger.hparams import HParams
-from test_model_fn import LENGTHS, WORDS, vocab_dir  # noqa: F401  (fixture)
 
 
 def test_fused_bilstm_matches_keras_on_every_real_token():

@@ -1,7 +1,11 @@
 """``python -m ner_tagger.predict``: text or tokens in, JSON lines of entities out."""
 import json
 
+import pytest
+
 from ner_tagger import predict
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def lines_of(capsys):

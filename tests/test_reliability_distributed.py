@@ -11,8 +11,11 @@ import sys
 import threading
 import time
 
+import pytest
 from conftest import TINY, synthetic_sentences, write_conll
 from test_sagemaker_distribution import PS_SERVER, ROOT, _env, _free_ports, _host
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 STEP = re.compile(r"train: step=(\d+)/")
 MAX_STEPS = 3000  # the chief must still be training when the restarted worker comes back

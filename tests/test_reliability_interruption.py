@@ -14,8 +14,9 @@ import textwrap
 import time
 
 import pytest
-
 from conftest import TINY
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEP = re.compile(r"train: step=(\d+)/")

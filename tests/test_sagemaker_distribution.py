@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
-
 from conftest import TINY, synthetic_sentences, write_conll
+
 from ner_tagger.sagemaker import distribution
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -101,6 +101,7 @@ def _env(base, cluster, task_type, host):
     return env
 
 
+@pytest.mark.slow  # a real ps/master/worker cluster on loopback
 def test_parameter_server_training_completes_and_master_exports(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -259,7 +260,6 @@ def test_parameter_server_tasks_read_disjoint_shares_that_cover_the_corpus(tmp_p
 
 
 def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
-    import tensorflow as tf
 
     from ner_tagger import training
     from ner_tagger.hparams import HParams
@@ -350,6 +350,7 @@ def test_worker_wait_is_bounded(caplog):
     assert "stops waiting" in caplog.text
 
 
+@pytest.mark.slow  # trains a few steps
 def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypatch):
     from ner_tagger.sagemaker import entry
 

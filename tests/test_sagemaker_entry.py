@@ -10,9 +10,10 @@ import re
 import sys
 
 import pytest
-
-from conftest import TINY, synthetic_sentences, write_conll
 import sagemaker_harness as harness
+from conftest import TINY, synthetic_sentences, write_conll
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 HYPERPARAMETERS = dict(TINY, lowercase=True, tag_scheme="auto", tag_encoding="iobes", dropout=0.1)
 NOT_SERVABLE = ("NOT be servable", "No model artifact")

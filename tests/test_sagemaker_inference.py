@@ -18,6 +18,8 @@ import tensorflow as tf
 from ner_tagger import export
 from ner_tagger.predictor import Predictor
 
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The container's handler context (sagemaker-tensorflow-serving-container python_service.Context).
 Context = collections.namedtuple("Context", "model_name model_version method rest_uri grpc_port channel "

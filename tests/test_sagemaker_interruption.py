@@ -10,10 +10,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 import tensorflow as tf
-
 from conftest import TINY, synthetic_sentences, write_conll
+
 from ner_tagger.sagemaker import interruption
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

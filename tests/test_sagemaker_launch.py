@@ -8,10 +8,10 @@ import venv
 from unittest import mock
 
 import pytest
+import sagemaker_harness as harness
 
 from ner_tagger.errors import HParamsError
 from ner_tagger.sagemaker import launch, metrics, source
-import sagemaker_harness as harness
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 sagemaker = pytest.importorskip("sagemaker")

@@ -5,15 +5,17 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import synthetic_sentences, write_conll
+
 from ner_tagger import train
 from ner_tagger.hparams import HParams
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def test_help_documents_every_hyperparameter_with_its_default():
     text = train.build_parser().format_help()
-    for name, _, default, _, _ in HParams.describe():
+    for name, *_ in HParams.describe():
         assert f"--{name}" in text
     assert "Default: 0.5." in text.replace("\n", " ").replace("  ", " ")  # dropout
 
@@ -83,7 +85,7 @@ def test_malformed_line_names_file_and_line(dirs, tmp_path, capsys):
     open(path, "w").write("\n".join(lines) + "\n")
     assert run_main(dirs, data=str(data)) == 2
     err = capsys.readouterr().err
-    assert f"train.txt:3" in err
+    assert "train.txt:3" in err
     assert_nothing_written(dirs)
 
 

@@ -2,11 +2,14 @@
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
-
 from conftest import TINY, synthetic_sentences, write_conll
+
 from ner_tagger import conll, export, training
 from ner_tagger.hparams import HParams
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def test_hold_out_is_seeded_and_disjoint():

@@ -4,11 +4,13 @@ the checkpoint restore or silently mixing vocabularies."""
 import json
 
 import pytest
-
 from conftest import TINY, synthetic_sentences, write_conll
+
 from ner_tagger import training
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import RESUME_KEYS, HParams, check_resumable, resume_conflicts
+
+pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def _saved(tmp_path, **values):

@@ -33,7 +33,7 @@ class ServeSettings:
     """Every knob of ``serve``, read once from the environment (name in the comment)."""
 
     model_dir: str = "/opt/ml/model"  # $NER_TAGGER_ML_ROOT/model
-    host: str = "0.0.0.0"             # NER_TAGGER_BIND_HOST
+    host: str = "0.0.0.0"  # noqa: S104 (SageMaker sends /ping and /invocations to port 8080 from outside)
     port: int = 8080                  # SAGEMAKER_BIND_TO_PORT (set by multi-container endpoints)
     # SAGEMAKER_MODEL_SERVER_WORKERS; default one per core: a sync worker runs one request at a time.
     workers: int = 1
@@ -92,9 +92,9 @@ def gunicorn_argv(settings: ServeSettings) -> List[str]:
             "--access-logfile", "-", "--error-logfile", "-", "--log-level", "info",
             # No control socket: it would be written to the working directory, read-only for a non-root user.
             "--no-control-socket"]
-    if os.path.isdir("/dev/shm"):
+    if os.path.isdir("/dev/shm"):  # noqa: S108 (gunicorn heartbeats, not data)
         # Heartbeat files on tmpfs: on an overlay filesystem a slow fsync can get a healthy worker killed.
-        argv += ["--worker-tmp-dir", "/dev/shm"]
+        argv += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108 (gunicorn heartbeats, not data)
     return argv + [APP]
 
 
@@ -132,7 +132,7 @@ def main() -> int:
     argv = gunicorn_argv(settings)
     print(f"serve: {settings.model_dir} on {settings.host}:{settings.port}, {settings.workers} worker(s), "
           f"{settings.tf_threads} TensorFlow thread(s) each", file=sys.stderr, flush=True)
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # noqa: S606 (exec form: SIGTERM reaches gunicorn, no shell between)
     return 0  # pragma: no cover - execv does not return
 
 
