@@ -3,14 +3,12 @@ import functools
 import logging
 import sys
 
-from ner_tagger import quiet_tensorflow
+from ner_tagger import failure, quiet_tensorflow
 from ner_tagger.errors import NerTaggerError
 
 # Every command line (train, evaluate, predict, the SageMaker and container entry points) imports this
 # module before TensorFlow; the package itself no longer sets this at import.
 quiet_tensorflow()
-
-EXIT_USER_ERROR = 2
 
 
 def setup_logging(verbose: bool = False) -> None:
@@ -27,12 +25,13 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def exits_cleanly(main):
-    """Errors about the user's input print one line and exit 2; anything else keeps its traceback."""
+    """Errors about the user's input print one line and exit 2 (:mod:`ner_tagger.failure`'s map); anything
+    else keeps its traceback."""
     @functools.wraps(main)
     def wrapper(argv=None):
         try:
             return main(argv)
         except NerTaggerError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return EXIT_USER_ERROR
+            print(f"error: {failure.reason(err)}", file=sys.stderr)
+            return failure.exit_code(err)
     return wrapper

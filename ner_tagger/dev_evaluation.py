@@ -6,7 +6,7 @@ evaluations an epoch it costs more than a third of the training wall time. This 
 pass to the training graph once (the same layers, dropout off) and runs it in the training session every
 ``eval_every_steps`` steps. Each evaluation logs the same ``eval:`` line, writes the same TensorBoard
 figures to ``<model_dir>/eval``, keeps the best checkpoint and applies early stopping, as the estimator's
-path does; training.py uses that path only where this one cannot run (distribution, weight averaging).
+path does; estimator_run.py uses that path only where this one cannot run (distribution, weight averaging).
 """
 import logging
 import os

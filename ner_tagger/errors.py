@@ -22,3 +22,12 @@ class HParamsError(NerTaggerError, ValueError):
 
 class ModelNotFoundError(NerTaggerError, FileNotFoundError):
     """A path given as a model holds no exported SavedModel version."""
+
+
+class TrainingInterrupted(Exception):
+    """SIGTERM stopped training after a checkpoint (:mod:`ner_tagger.interruption`); not an input error,
+    so not a :class:`NerTaggerError`: the same job run again resumes."""
+
+    def __init__(self, step, checkpoint):
+        self.step, self.checkpoint = step, checkpoint
+        super().__init__(f"interrupted by SIGTERM at step {step}; checkpoint {checkpoint or '(not chief)'}")

@@ -27,15 +27,12 @@ def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: 
     from seqeval.metrics import classification_report
 
     from ner_tagger import conll
-    from ner_tagger.metrics import entity_report
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.report import score_export
 
     sentences = conll.read_conll(conll_path, tag_scheme, "iob2")
-    predictor = Predictor.load(model, batch_size=batch_size)
-    predicted = [r["tags"] for r in predictor.predict_tokens([list(s.tokens) for s in sentences])]
-    gold = [list(s.tags) for s in sentences]
+    report, gold, predicted = score_export(model, sentences, "iob2", batch_size)
     text = classification_report(gold, predicted, digits=4, zero_division=0)
-    return entity_report(gold, predicted, "iob2"), text, sentences, predicted
+    return report, text, sentences, predicted
 
 
 @exits_cleanly
@@ -48,7 +45,7 @@ def main(argv=None) -> int:
     print(f"overall: f1={o['f1']:.4f} precision={o['precision']:.4f} recall={o['recall']:.4f} "
           f"entities={o['support']} sentences={len(sentences)}")
     if args.json:
-        from ner_tagger.training import write_json
+        from ner_tagger.report import write_json
 
         write_json(args.json, report)
     if args.predictions:

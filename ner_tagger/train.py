@@ -10,8 +10,10 @@ import os
 import sys
 
 from ner_tagger.cli import exits_cleanly, setup_logging
-from ner_tagger.errors import HParamsError
+from ner_tagger.errors import HParamsError, TrainingInterrupted
+from ner_tagger.failure import EXIT_OK, EXIT_TERMINATED
 from ner_tagger.hparams import HParams
+from ner_tagger.opt_ml import SageMakerEnvironment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +49,6 @@ def _eval_channel():
 def checkpoint_dir(requested) -> str:
     """A local ``requested`` path, else the SageMaker-synced ``checkpoints/`` if present, else a fresh folder
     (the same rule as under SageMaker script mode)."""
-    from ner_tagger.sagemaker.environment import SageMakerEnvironment
-
     return SageMakerEnvironment.from_environ().checkpoint_dir(requested)
 
 
@@ -67,29 +67,18 @@ def main(argv=None) -> int:
     if not args.export_dir:
         raise HParamsError("--export_dir is required (or set SM_MODEL_DIR)")
     setup_logging(args.verbose)
-    from ner_tagger import training
-    from ner_tagger.sagemaker import interruption
+    from ner_tagger import job
 
     model_dir = checkpoint_dir(args.model_dir)
-    # SIGTERM (Ctrl-C's batch-system cousin, spot reclaim) checkpoints after the current step; the same
-    # command run again resumes from there.
-    hook = interruption.SigtermCheckpointHook(model_dir, keep_checkpoint_max=hparams.keep_checkpoint_max)
     try:
-        with hook.installed():
-            training.run(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
-                         eval_dir_path=args.eval_dir, extra_hooks=[hook])
-    except interruption.TrainingInterrupted as stop:
+        job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
+                                eval_dir=args.eval_dir))
+    except TrainingInterrupted as stop:
+        # SIGTERM (Ctrl-C's batch-system cousin, spot reclaim) checkpointed after the current step.
         again = "the same command" if args.model_dir else f"the same command with --model_dir {model_dir}"
         print(f"stopped: {stop}; run {again} again to resume", file=sys.stderr)
-        return interruption.EXIT_CODE
-    return 0
-
-
-def run(*args, **kwargs):
-    """``training.run``, re-exported for callers that import the CLI module."""
-    from ner_tagger import training
-
-    return training.run(*args, **kwargs)
+        return EXIT_TERMINATED
+    return EXIT_OK
 
 
 if __name__ == "__main__":

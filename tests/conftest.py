@@ -1,6 +1,9 @@
 """Shared fixtures: a synthetic NER task small enough to learn perfectly in seconds."""
 import os
 import random
+import re
+import signal
+import time
 
 import pytest
 
@@ -65,12 +68,39 @@ def synthetic_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained(synthetic_dir, tmp_path_factory):
     """One real training run (train -> eval -> export) shared by the tests that need a model."""
-    from ner_tagger import training
+    from ner_tagger import job
     from ner_tagger.hparams import HParams
 
     root = tmp_path_factory.mktemp("trained")
     hp = HParams.from_dict(dict(TINY, max_steps=300))
-    report = training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
+    report = job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
                           output_dir=str(root / "output"))
     return {"report": report, "root": root, "export": root / "export", "hparams": hp}
 
+
+
+def read_until(proc, pattern, timeout):
+    """Lines of ``proc``'s output up to the first that matches ``pattern``; kills ``proc`` and fails the test
+    if none does within ``timeout`` seconds."""
+    lines, deadline = [], time.monotonic() + timeout
+    for line in proc.stdout:
+        lines.append(line)
+        if re.search(pattern, line):
+            return lines
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    pytest.fail("never saw %r:\n%s" % (pattern, "".join(lines)[-3000:]))
+
+
+def sigterm_after(proc, pattern, timeout, wait=90):
+    """Send SIGTERM once ``proc`` logs ``pattern`` (a training process well under way); its whole log once it
+    exited (killed if it outlives ``wait`` seconds)."""
+    try:
+        lines = read_until(proc, pattern, timeout)
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=wait)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return "".join(lines) + rest

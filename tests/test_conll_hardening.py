@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ner_tagger import conll, training
+from ner_tagger import conll, dataset
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
@@ -68,7 +68,7 @@ def test_a_10000_token_sentence_loads_and_batches(tmp_path):
 def test_dev_tag_unseen_in_train_is_kept_and_warned(tmp_path, caplog):
     (tmp_path / "train.txt").write_text("Bob\tB-PER\nran\tO\n\nAnn\tB-PER\n")
     (tmp_path / "dev.txt").write_text("Oslo\tB-LOC\nBob\tB-PER\n")
-    data = training.load_data(HParams(), str(tmp_path))
+    data = dataset.load_data(HParams(), str(tmp_path))
     assert data.dev[0].tags == ("S-LOC", "S-PER")
     assert "LOC" in caplog.text and "unseen" in caplog.text
 

@@ -5,9 +5,10 @@ import socket
 import threading
 import time
 
+from ner_tagger import cluster
+from ner_tagger.cluster import role_from_tf_config
 from ner_tagger.container import distributed
 from ner_tagger.container.environment import ResourceConfig
-from ner_tagger.sagemaker.distribution import role_from_tf_config
 
 HOSTS = ("algo-1", "algo-2", "algo-3")
 
@@ -32,6 +33,11 @@ def test_configure_sets_tf_config(monkeypatch):
     assert json.loads(os.environ["TF_CONFIG"])["task"] == {"type": "worker", "index": 0}
 
 
+def _master_of(resource):
+    """The master a worker host waits for: the one its TF_CONFIG names (as ``job.run`` reads it)."""
+    return role_from_tf_config(distributed.tf_config(resource)).master
+
+
 def test_worker_waits_until_the_master_port_closes(monkeypatch):
     # A real listening socket stands in for the master's port 2222; it closes after a second.
     server = socket.socket()
@@ -42,8 +48,8 @@ def test_worker_waits_until_the_master_port_closes(monkeypatch):
     started = time.monotonic()
     closer.start()
     try:
-        assert distributed.wait_for_master(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")), timeout=60,
-                                           poll_seconds=0.1)
+        master = _master_of(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")))
+        assert cluster.wait_for_master(master, timeout=60, poll_seconds=0.1)
     finally:
         closer.cancel()
         server.close()
@@ -56,7 +62,7 @@ def test_worker_wait_for_a_hung_master_is_bounded(monkeypatch):
     server.listen(16)
     monkeypatch.setattr(distributed, "WORKER_PORT", server.getsockname()[1])
     try:
-        assert not distributed.wait_for_master(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")), timeout=0.5,
-                                               poll_seconds=0.1)
+        master = _master_of(ResourceConfig("algo-2", ("127.0.0.1", "algo-2")))
+        assert not cluster.wait_for_master(master, timeout=0.5, poll_seconds=0.1)
     finally:
         server.close()

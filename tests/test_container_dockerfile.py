@@ -13,7 +13,7 @@ from container_harness import REPO, TEST_DIR
 
 from ner_tagger import conll
 from ner_tagger.container import environment, hyperparameters
-from ner_tagger.container.paths import MLPaths
+from ner_tagger.opt_ml import MLPaths
 
 
 def instructions():

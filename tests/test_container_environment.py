@@ -5,8 +5,8 @@ import os
 import pytest
 
 from ner_tagger.container import environment
-from ner_tagger.container.paths import MLPaths
 from ner_tagger.errors import DataError
+from ner_tagger.opt_ml import MLPaths
 
 
 def write_json(path, value):

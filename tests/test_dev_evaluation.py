@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from conftest import TINY
 
-from ner_tagger import hooks, training
+from ner_tagger import estimator_run, hooks, job
 from ner_tagger.hparams import HParams
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subproce
 
 def _run(synthetic_dir, root, **overrides):
     hp = HParams.from_dict(dict(TINY, **overrides))
-    return training.run(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"))
+    return job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"))
 
 
 def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(synthetic_dir, tmp_path):
@@ -68,4 +68,4 @@ def test_a_resumed_run_evaluates_from_where_it_left_off(synthetic_dir, tmp_path)
 def test_in_session_only_where_one_process_trains_raw_weights(ema, cluster, expected):
     config = types.SimpleNamespace(cluster_spec=tf.train.ClusterSpec(cluster))
     estimator = types.SimpleNamespace(config=config)
-    assert training.evaluates_in_session(estimator, HParams.from_dict(dict(TINY, ema_decay=ema))) is expected
+    assert estimator_run.evaluates_in_session(estimator, HParams.from_dict(dict(TINY, ema_decay=ema))) is expected

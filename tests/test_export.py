@@ -10,12 +10,12 @@ pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subproce
 
 
 def test_failed_export_leaves_no_numeric_folder_and_is_cleaned_next_time(trained, tmp_path, monkeypatch):
-    from ner_tagger import hooks, training
+    from ner_tagger import estimator_run, hooks
 
     hp = trained["hparams"]
     model_dir = str(trained["root"] / "ckpt")
     params = dict(hp.to_dict(), vocab_dir=os.path.join(model_dir, "vocab"))
-    estimator = training.make_estimator(hp, model_dir, params)
+    estimator = estimator_run.make_estimator(hp, model_dir, params)
     checkpoint = hooks.best_checkpoint(model_dir)
 
     def crash(_):

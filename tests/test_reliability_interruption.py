@@ -14,7 +14,7 @@ import textwrap
 import time
 
 import pytest
-from conftest import TINY
+from conftest import TINY, read_until, sigterm_after
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -35,32 +35,12 @@ def _env():
     return env
 
 
-def _read_until(proc, pattern, timeout):
-    """Lines of ``proc``'s output up to the first that matches ``pattern``."""
-    lines, deadline = [], time.monotonic() + timeout
-    for line in proc.stdout:
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-        if time.monotonic() > deadline:
-            break
-    proc.kill()
-    pytest.fail("never saw %r:\n%s" % (pattern, "".join(lines)[-3000:]))
-
-
 def test_sigterm_mid_run_then_same_command_resumes_and_exports(synthetic_dir, tmp_path):
     command = _train_command(synthetic_dir, tmp_path, max_steps=260)
     first = subprocess.Popen(command, env=_env(), cwd=str(tmp_path), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
-    try:
-        # Past the periodic checkpoint at 100 and the dev evaluation there, so the signal lands mid-epoch.
-        lines = _read_until(first, r"train: step=1[3-9]0/", timeout=180)
-        first.send_signal(signal.SIGTERM)
-        rest, _ = first.communicate(timeout=90)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    log = "".join(lines) + rest
+    # Past the periodic checkpoint at 100 and the dev evaluation there, so the signal lands mid-epoch.
+    log = sigterm_after(first, r"train: step=1[3-9]0/", timeout=180)
     assert first.returncode == 143, log[-3000:]
     stopped = int(re.search(r"interruption: checkpoint \S+ at step (\d+)", log).group(1))
     assert stopped >= 130 and "run the same command again to resume" in log
@@ -80,12 +60,12 @@ def test_sigterm_mid_run_then_same_command_resumes_and_exports(synthetic_dir, tm
 # A child that exports the shared trained checkpoint over and over, saying when each export is done.
 EXPORT_LOOP = textwrap.dedent("""
     import os, sys
-    from ner_tagger import export, hooks, training
+    from ner_tagger import estimator_run, export, hooks
     from ner_tagger.hparams import HParams
     model_dir, export_dir = sys.argv[1], sys.argv[2]
     hp = HParams.from_json_file(os.path.join(model_dir, "params.json"))
     params = dict(hp.to_dict(), vocab_dir=os.path.join(model_dir, "vocab"))
-    estimator = training.make_estimator(hp, model_dir, params)
+    estimator = estimator_run.make_estimator(hp, model_dir, params)
     checkpoint = hooks.best_checkpoint(model_dir)
     print("ready", flush=True)
     while True:
@@ -108,7 +88,7 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
     for delay in (0.05, 0.3, 0.7, 1.2, 1.9, 2.6):
         child = subprocess.Popen([sys.executable, "-c", EXPORT_LOOP, model_dir, str(export_dir)], env=_env(),
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        _read_until(child, r"^ready", timeout=120)
+        read_until(child, r"^ready", timeout=120)
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -127,9 +107,9 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
 
 
 def _estimator_args(trained):
-    from ner_tagger import hooks, training
+    from ner_tagger import estimator_run, hooks
 
     hp = trained["hparams"]
     model_dir = str(trained["root"] / "ckpt")
     params = dict(hp.to_dict(), vocab_dir=os.path.join(model_dir, "vocab"))
-    return training.make_estimator(hp, model_dir, params), hooks.best_checkpoint(model_dir), params
+    return estimator_run.make_estimator(hp, model_dir, params), hooks.best_checkpoint(model_dir), params

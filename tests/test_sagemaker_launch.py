@@ -144,7 +144,7 @@ def test_source_dir_is_the_staged_folder_without_dependencies(config, session, s
 
 
 def test_distribution(config, session, staged):
-    # multi_worker_mirrored_strategy is refused by load_config (tests/test_sagemaker_distribution.py).
+    # multi_worker_mirrored_strategy is refused by load_config (tests/test_cluster.py).
     estimator = launch.make_estimator(dict(config, distribution="parameter_server", instance_count=2), ROLE,
                                       session, source_dir=staged)
     assert estimator.distribution == {"parameter_server": {"enabled": True}}

@@ -56,7 +56,7 @@ def _requirements(folder):
 
 def test_folder_carries_entry_package_and_wheels(managed):
     assert os.path.isfile(os.path.join(managed, "train_entry.py"))
-    assert os.path.isfile(os.path.join(managed, "ner_tagger", "sagemaker", "entry.py"))
+    assert os.path.isfile(os.path.join(managed, "ner_tagger", "sagemaker", "script_mode.py"))
     # No data bundles or bytecode in the upload; no setup.py (the toolkit would then `pip install .` it).
     walked = [os.path.relpath(os.path.join(d, f), managed) for d, _, fs in os.walk(managed) for f in fs]
     assert not [p for p in walked if p.startswith(os.path.join("ner_tagger", "data", "")) or p.endswith(".pyc")]

@@ -15,8 +15,8 @@ from container_harness import REPO, STRING_HPARAMS, failure, run_train, scaffold
 from ner_tagger import data_dir
 from ner_tagger.container import environment, serve
 from ner_tagger.container.environment import ConfigError
-from ner_tagger.container.paths import MLPaths
 from ner_tagger.errors import DataError
+from ner_tagger.opt_ml import MLPaths
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 

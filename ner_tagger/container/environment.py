@@ -17,8 +17,8 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from ner_tagger.container.paths import MLPaths
 from ner_tagger.errors import DataError, NerTaggerError
+from ner_tagger.opt_ml import MLPaths
 
 TRAINING_CHANNELS = ("training", "train")
 EVAL_CHANNELS = ("eval", "validation", "dev")

@@ -7,17 +7,19 @@ with every hyperparameter as ``--name value``. The modules here implement that c
 
 - :mod:`.source`: stages the ``source_dir`` (entry point, this package, wheels, no-index requirements).
 
-- :mod:`.environment`: the ``/opt/ml`` tree and the ``SM_*`` variables (``SAGEMAKER_BASE_DIR``-aware).
-- :mod:`.entry`: the entry point's ``main``: flags -> :func:`ner_tagger.training.run`, failure file.
-- :mod:`.distribution`: the role ``TF_CONFIG`` gives this process (parameter server; multi-worker mirrored
-  is refused), and a worker's wait for the master.
-- :mod:`.interruption`: SIGTERM (spot interruption, ``StopTrainingJob``) -> checkpoint, then exit.
+- :mod:`.script_mode`: the entry point's ``main``: the toolkit's flags and ``SM_*`` variables ->
+  :func:`ner_tagger.job.run`, through the job's catch-all (:func:`ner_tagger.job.contained`).
 - :mod:`.metrics`: ``metric_definitions`` regexes for the eval, final and progress lines (CloudWatch, HPO).
 - :mod:`.launch`: SDK v2 ``TensorFlow`` estimator, tuner and endpoint from a JSON config
   (``scripts/launch_sagemaker.py``, ``configs/sagemaker.json``).
 
 The endpoint's ``input_handler``/``output_handler`` live in ``serving_entry/inference.py``, standard library
 only: the TensorFlow Serving container has neither ``ner_tagger`` nor, necessarily, TensorFlow in its Python.
+
+What is not particular to script mode lives in the package core, shared with the bring-your-own container:
+the ``/opt/ml`` tree and ``SM_*`` variables (:mod:`ner_tagger.opt_ml`), the role ``TF_CONFIG`` gives a
+process (:mod:`ner_tagger.cluster`), SIGTERM -> checkpoint (:mod:`ner_tagger.interruption`), exit codes and
+the failure file (:mod:`ner_tagger.failure`).
 
 Nothing here imports the SageMaker SDK or the toolkits at module level; the package works without them.
 :mod:`.launch` and :mod:`.source` import no TensorFlow either: launching needs only the SDK.

@@ -48,7 +48,7 @@ def load_config(path: str) -> Dict[str, Any]:
         config = json.load(fh)
     check_hyperparameters(config.get("hyperparameters", {}))
     if config.get("distribution") in REFUSED_DISTRIBUTIONS:
-        from ner_tagger.sagemaker.distribution import MWMS_REFUSAL
+        from ner_tagger.cluster import MWMS_REFUSAL
 
         raise HParamsError(f"{path}: {MWMS_REFUSAL}")
     for key in ("checkpoint_s3_uri", "code_location"):

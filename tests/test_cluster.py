@@ -9,11 +9,10 @@ import threading
 import time
 
 import pytest
+from cluster_harness import PS_SERVER, free_ports, task_env, two_host_job
 from conftest import TINY, synthetic_sentences, write_conll
 
-from ner_tagger.sagemaker import distribution
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ner_tagger import cluster
 
 # The toolkit imports sagemaker_training, which reads SAGEMAKER_BASE_DIR (and may create folders) at import
 # time: ask it for its TF_CONFIGs in a separate interpreter.
@@ -36,7 +35,7 @@ def toolkit_configs(tmp_path_factory):
 
 
 def test_parameter_server_roles(toolkit_configs):
-    roles = [distribution.role_from_tf_config(c) for c in toolkit_configs["ps"]]
+    roles = [cluster.role_from_tf_config(c) for c in toolkit_configs["ps"]]
     assert [(r.mode, r.task_type, r.task_index) for r in roles] == [
         ("parameter_server", "master", 0), ("parameter_server", "worker", 0), ("parameter_server", "worker", 1)]
     assert [r.is_chief for r in roles] == [True, False, False]
@@ -45,78 +44,26 @@ def test_parameter_server_roles(toolkit_configs):
 
 
 def test_one_host_parameter_server_config_is_still_chief(toolkit_configs):
-    role = distribution.role_from_tf_config(toolkit_configs["ps_single"])
+    role = cluster.role_from_tf_config(toolkit_configs["ps_single"])
     assert role.is_chief and role.task_type == "master"
 
 
 def test_no_tf_config_is_a_single_process(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    role = distribution.current_role()
-    assert role.mode == distribution.SINGLE and role.is_chief
-    assert distribution.role_from_tf_config({"cluster": {}}).mode == distribution.SINGLE
+    role = cluster.current_role()
+    assert role.mode == cluster.SINGLE and role.is_chief
+    assert cluster.role_from_tf_config({"cluster": {}}).mode == cluster.SINGLE
 
 
 # ----- a real parameter-server job -----
 
-PS_SERVER = """
-import json, os
-import tensorflow as tf
-config = json.loads(os.environ["TF_CONFIG"])
-# What sagemaker_tensorflow_container.training._run_ps starts on every host.
-server = tf.distribute.Server(tf.train.ClusterSpec(config["cluster"]), job_name="ps", task_index=0,
-                              config=tf.compat.v1.ConfigProto(device_count={"GPU": 0}))
-server.join()
-"""
-
-
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def _host(tmp_path, name, data, checkpoints):
-    """One host's /opt/ml: its own copy of the channel, model and output folders."""
-    base = tmp_path / name
-    channel = base / "input" / "data" / "training"
-    channel.mkdir(parents=True)
-    for file_name in os.listdir(data):
-        (channel / file_name).write_bytes((data / file_name).read_bytes())
-    for folder in ("model", "output/data") + (("checkpoints",) if checkpoints else ()):
-        (base / folder).mkdir(parents=True)
-    return base
-
-
-def _env(base, cluster, task_type, host):
-    env = dict(os.environ, SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(base / "input/data/training"),
-               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
-               SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host, SM_HPS="{}",
-               PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
-               TF_CONFIG=json.dumps({"cluster": cluster, "environment": "cloud",
-                                     "task": {"type": task_type, "index": 0}}))
-    return env
-
-
 @pytest.mark.slow  # a real ps/master/worker cluster on loopback
 def test_parameter_server_training_completes_and_master_exports(tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
-    write_conll(data / "train.txt", synthetic_sentences(200, 1))
-    write_conll(data / "dev.txt", synthetic_sentences(30, 2))
-    master_port, worker_port, ps_port = _free_ports(3)
-    cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
-               "ps": [f"127.0.0.1:{ps_port}"]}
-    master, worker = _host(tmp_path, "algo-1", data, True), _host(tmp_path, "algo-2", data, False)
-    flags = dict(TINY, max_steps=60, eval_every_steps=60, log_every_steps=20)
-    argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
-            *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
-    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
+    cluster, master, worker, argv = two_host_job(tmp_path, 30, max_steps=60, eval_every_steps=60,
+                                                 log_every_steps=20)
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=task_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = {name: subprocess.Popen(argv, env=_env(base, cluster, name, host), cwd=str(base),
+    procs = {name: subprocess.Popen(argv, env=task_env(base, cluster, name, host), cwd=str(base),
                                     stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
              for name, base, host in (("master", master, "algo-1"), ("worker", worker, "algo-2"))}
     ended = {}
@@ -157,7 +104,7 @@ def test_toolkit_multi_worker_mirrored_tf_config_is_refused_with_the_reason(tool
     # (no evaluator task), and the non-chief workers would fail at export.
     for config in toolkit_configs["mwms"]:
         with pytest.raises(HParamsError, match="multi_worker_mirrored_strategy.*parameter_server"):
-            distribution.role_from_tf_config(config)
+            cluster.role_from_tf_config(config)
 
 
 def test_launcher_refuses_multi_worker_mirrored_strategy(tmp_path):
@@ -186,7 +133,7 @@ def _entry_env(monkeypatch, base, data, tf_config):
 
 
 def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_path, monkeypatch):
-    from ner_tagger.sagemaker import entry
+    from ner_tagger.sagemaker import script_mode
 
     data = tmp_path / "data"
     data.mkdir()
@@ -195,7 +142,7 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
     base = tmp_path / "opt_ml"
     _entry_env(monkeypatch, base, data, toolkit_configs["mwms"][1])
     flags = dict(TINY, max_steps=5)
-    code = entry.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
+    code = script_mode.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
     assert code == 2
     failure = (base / "output" / "failure").read_text()
     assert "multi_worker_mirrored_strategy" in failure and "parameter_server" in failure
@@ -205,7 +152,7 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
 # ----- parameter-server tasks read disjoint shares of the training data (issue 11, defect 4) -----
 
 def _ps_tf_config(task_type, index=0, workers=1):
-    ports = _free_ports(2 + workers)
+    ports = free_ports(2 + workers)
     cluster = {"master": [f"127.0.0.1:{ports[0]}"], "ps": [f"127.0.0.1:{ports[1]}"],
                "worker": [f"127.0.0.1:{p}" for p in ports[2:]]}
     return {"cluster": cluster, "environment": "cloud", "task": {"type": task_type, "index": index}}
@@ -216,20 +163,21 @@ def _sentences_read_by(task_type, index, workers, train, tmp_path, monkeypatch):
     batches (enough for every sentence of its share to appear)."""
     import tensorflow as tf
 
-    from ner_tagger import conll, input_fns, training
+    from ner_tagger import conll, estimator_run, input_fns, model_params
+    from ner_tagger.dataset import Dataset
     from ner_tagger.hparams import HParams
 
     monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers)))
     hp = HParams.from_dict(dict(TINY, max_steps=10))
-    data = training.Dataset(train, train[:5], None, {})
+    data = Dataset(train, train[:5], None, {})
     model_dir = str(tmp_path / f"{task_type}{index}")
-    params = training.prepare_model_dir(hp, data, model_dir)
-    estimator = training.make_estimator(hp, model_dir, params)
+    params = model_params.prepare_model_dir(hp, data, model_dir)
+    estimator = estimator_run.make_estimator(hp, model_dir, params)
     specs = []
     # train_and_evaluate would start a server and wait for the ps; what it is handed is what a task reads.
     monkeypatch.setattr(tf.estimator, "train_and_evaluate", lambda est, train_spec, eval_spec: specs.append(
         train_spec))
-    training.train_and_evaluate(estimator, hp, data, params)
+    estimator_run.train_and_evaluate(estimator, hp, data, params)
     batches = 2 * input_fns.steps_per_epoch(train, hp.batch_size, hp.bucket_width)
     seen = set()
     for features, _ in specs[0].input_fn().take(batches):
@@ -260,19 +208,19 @@ def test_parameter_server_tasks_read_disjoint_shares_that_cover_the_corpus(tmp_p
 
 
 def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
-
-    from ner_tagger import training
+    from ner_tagger import estimator_run, model_params
+    from ner_tagger.dataset import Dataset
     from ner_tagger.hparams import HParams
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     train = _unique_sentences(60)
     hp = HParams.from_dict(dict(TINY, max_steps=10))
-    data = training.Dataset(train, train[:5], None, {})
-    params = training.prepare_model_dir(hp, data, str(tmp_path / "m"))
-    estimator = training.make_estimator(hp, str(tmp_path / "m"), params)
+    data = Dataset(train, train[:5], None, {})
+    params = model_params.prepare_model_dir(hp, data, str(tmp_path / "m"))
+    estimator = estimator_run.make_estimator(hp, str(tmp_path / "m"), params)
     inputs = []
     monkeypatch.setattr(estimator, "train", lambda input_fn, **kwargs: inputs.append(input_fn))
-    training.train_and_evaluate(estimator, hp, data, params)
+    estimator_run.train_and_evaluate(estimator, hp, data, params)
     seen = {w.decode() for features, _ in inputs[0]().take(20) for row in features["words"].numpy()
             for w in row if w.decode().startswith("id")}
     assert seen == {f"id{i}" for i in range(len(train))}
@@ -284,12 +232,12 @@ def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
     ("master", 0, ["/job:ps", "/job:master"]),
     ("worker", 1, ["/job:ps", "/job:worker/task:1"])])
 def test_distributed_session_config_keeps_device_filters(task_type, index, filters, tmp_path, monkeypatch):
-    from ner_tagger import training
+    from ner_tagger import estimator_run
     from ner_tagger.hparams import HParams
 
     monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers=2)))
     hp = HParams.from_dict(dict(TINY, intra_op_threads=3, inter_op_threads=2))
-    config = training.make_estimator(hp, str(tmp_path), {}).config
+    config = estimator_run.make_estimator(hp, str(tmp_path), {}).config
     # Without filters a task's session waits for every task in the cluster (a worker for the master and for
     # workers that are gone); RunConfig sets them only when it builds the session config itself.
     assert list(config.session_config.device_filters) == filters
@@ -299,12 +247,12 @@ def test_distributed_session_config_keeps_device_filters(task_type, index, filte
 
 
 def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch):
-    from ner_tagger import training
+    from ner_tagger import estimator_run
     from ner_tagger.hparams import HParams
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     hp = HParams.from_dict(dict(TINY, intra_op_threads=3))
-    session = training.make_estimator(hp, str(tmp_path), {}).config.session_config
+    session = estimator_run.make_estimator(hp, str(tmp_path), {}).config.session_config
     assert not session.device_filters and session.intra_op_parallelism_threads == 3
 
 
@@ -323,7 +271,7 @@ def test_worker_waits_while_the_master_port_accepts_connections():
     started = time.monotonic()
     closer.start()
     try:
-        assert distribution.wait_until_closed(address, timeout=60, poll_seconds=0.1) is True
+        assert cluster.wait_until_closed(address, timeout=60, poll_seconds=0.1) is True
     finally:
         closer.cancel()
         server.close()
@@ -334,7 +282,7 @@ def test_worker_whose_master_is_gone_returns_at_once():
     server, address = _listener()
     server.close()
     started = time.monotonic()
-    assert distribution.wait_until_closed(address, timeout=60, poll_seconds=5) is True
+    assert cluster.wait_until_closed(address, timeout=60, poll_seconds=5) is True
     assert time.monotonic() - started < 2
 
 
@@ -343,7 +291,7 @@ def test_worker_wait_is_bounded(caplog):
     started = time.monotonic()
     try:
         with caplog.at_level("WARNING", logger="ner_tagger"):
-            assert distribution.wait_until_closed(address, timeout=1.0, poll_seconds=0.2) is False
+            assert cluster.wait_until_closed(address, timeout=1.0, poll_seconds=0.2) is False
     finally:
         server.close()
     assert 1.0 <= time.monotonic() - started < 10
@@ -352,7 +300,7 @@ def test_worker_wait_is_bounded(caplog):
 
 @pytest.mark.slow  # trains a few steps
 def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypatch):
-    from ner_tagger.sagemaker import entry
+    from ner_tagger.sagemaker import script_mode
 
     data = tmp_path / "data"
     data.mkdir()
@@ -362,6 +310,6 @@ def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypat
     _entry_env(monkeypatch, base, data, None)
     # The export lands outside SM_MODEL_DIR, which is all SageMaker tars into model.tar.gz.
     flags = dict(TINY, max_steps=3, eval_every_steps=3, export_dir=str(tmp_path / "elsewhere"))
-    code = entry.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
+    code = script_mode.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
     assert code == 2
     assert "model.tar.gz would hold no servable model" in (base / "output" / "failure").read_text()

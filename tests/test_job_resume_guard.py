@@ -1,12 +1,12 @@
 """Resuming a model dir with other shape-changing hyperparameters is refused up front, naming the file and
-the keys (``hparams.check_resumable``, called by ``training.prepare_model_dir``), instead of failing deep in
+the keys (``hparams.check_resumable``, called by ``model_params.prepare_model_dir``), instead of failing deep in
 the checkpoint restore or silently mixing vocabularies."""
 import json
 
 import pytest
 from conftest import TINY, synthetic_sentences, write_conll
 
-from ner_tagger import training
+from ner_tagger import job
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import RESUME_KEYS, HParams, check_resumable, resume_conflicts
 
@@ -63,9 +63,9 @@ def test_run_refuses_to_resume_another_shape(tmp_path):
     write_conll(data / "train.txt", synthetic_sentences(120, 5))
     write_conll(data / "dev.txt", synthetic_sentences(30, 6))
     model_dir = str(tmp_path / "ckpt")
-    training.run(HParams.from_dict(dict(TINY, max_steps=10, eval_every_steps=10)), str(data), model_dir,
+    job.pipeline(HParams.from_dict(dict(TINY, max_steps=10, eval_every_steps=10)), str(data), model_dir,
                  str(tmp_path / "export"))
     other = HParams.from_dict(dict(TINY, max_steps=20, eval_every_steps=10, lstm_units=24))
     with pytest.raises(HParamsError, match=r"params\.json: cannot resume .*lstm_units: saved 16, now 24"):
-        training.run(other, str(data), model_dir, str(tmp_path / "export2"))
+        job.pipeline(other, str(data), model_dir, str(tmp_path / "export2"))
     assert json.load(open(f"{model_dir}/params.json"))["lstm_units"] == 16  # left as it was

@@ -2,7 +2,7 @@
 import json
 import os
 
-from ner_tagger.sagemaker.environment import SageMakerEnvironment
+from ner_tagger.opt_ml import SageMakerEnvironment
 
 
 def _environ(base, **extra):
@@ -45,7 +45,7 @@ def test_failure_file_first_writer_wins(tmp_path):
     (tmp_path / "output").mkdir()
     env.write_failure("HParamsError: 'lstm_units'='many'")
     env.write_failure("ExecuteUserScriptError: exit code 2")
-    assert open(env.failure_file).read() == "HParamsError: 'lstm_units'='many'"
+    assert open(env.failure_file).read() == "HParamsError: 'lstm_units'='many'\n"
 
 
 def test_each_job_keeps_its_own_checkpoint_folder(tmp_path):

@@ -1,14 +1,14 @@
 """`train`'s failure contract: a reason in output/failure, a non-zero exit, no model files, no secrets.
 
-The three failures the issue names run the real executable; the rest call ``trainer.main`` in-process."""
+The three failures the issue names run the real executable; the rest call ``byoc_train.main`` in-process."""
 import json
 import os
 
 import pytest
 from container_harness import failure, model_files, run_train, scaffold
 
-from ner_tagger.container import trainer
-from ner_tagger.container.paths import MLPaths
+from ner_tagger.container import byoc_train
+from ner_tagger.opt_ml import MLPaths
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -51,7 +51,7 @@ def test_malformed_data(tmp_path):
 
 def in_process(tmp_path, hyperparameters):
     root = scaffold(tmp_path, hyperparameters, train=[(["a"], ["O"])], dev=[(["a"], ["O"])])
-    return root, trainer.main(MLPaths(root))
+    return root, byoc_train.main(MLPaths(root))
 
 
 def test_unknown_key_named_and_stale_failure_replaced(tmp_path):
@@ -73,16 +73,10 @@ def test_a_late_failure_removes_the_model_it_wrote(tmp_path, monkeypatch):
         raise RuntimeError("final evaluation failed")
 
     write(str(tmp_path / "model" / "keep.txt"), "was here before")
-    monkeypatch.setattr(trainer, "train", export_then_fail)
+    monkeypatch.setattr(byoc_train, "train", export_then_fail)
     root, code = in_process(tmp_path, {})
     assert code == 1 and failure(root) == "RuntimeError: final evaluation failed\n"
     assert model_files(root) == ["keep.txt"]
-
-
-def test_failure_reason_fits_sagemaker(tmp_path):
-    path = str(tmp_path / "failure")
-    trainer.write_failure(path, "x" * 5000)
-    assert len(open(path, encoding="utf-8").read().rstrip("\n")) == trainer.MAX_FAILURE_CHARS
 
 
 def test_sharded_data_refused_on_several_hosts(tmp_path):
@@ -91,4 +85,4 @@ def test_sharded_data_refused_on_several_hosts(tmp_path):
           json.dumps({"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}))
     write(os.path.join(root, "input", "config", "inputdataconfig.json"),
           json.dumps({"training": {"S3DistributionType": "ShardedByS3Key"}}))
-    assert trainer.main(MLPaths(root)) == 2 and "FullyReplicated" in failure(root)
+    assert byoc_train.main(MLPaths(root)) == 2 and "FullyReplicated" in failure(root)

@@ -1,5 +1,5 @@
 """Secrets never reach the failure file."""
-from ner_tagger.container import redaction
+from ner_tagger import redaction
 
 ENV = {"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_SESSION_TOKEN": "tok-123456",
        "MY_DB_PASSWORD": "hunter22", "HOME": "/root", "DEBUG": "1"}

@@ -16,16 +16,11 @@ import signal
 
 import tensorflow as tf
 
+from ner_tagger.errors import TrainingInterrupted
+from ner_tagger.failure import EXIT_TERMINATED as EXIT_CODE
+
+__all__ = ["EXIT_CODE", "SigtermCheckpointHook", "TrainingInterrupted"]
 log = logging.getLogger("ner_tagger")
-EXIT_CODE = 128 + signal.SIGTERM  # the conventional "terminated by SIGTERM" status
-
-
-class TrainingInterrupted(Exception):
-    """Raised out of ``estimator.train`` after the checkpoint is written."""
-
-    def __init__(self, step, checkpoint):
-        self.step, self.checkpoint = step, checkpoint
-        super().__init__(f"interrupted by SIGTERM at step {step}; checkpoint {checkpoint or '(not chief)'}")
 
 
 class SigtermCheckpointHook(tf.estimator.SessionRunHook):

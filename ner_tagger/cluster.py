@@ -1,6 +1,8 @@
-"""This process's role in a distributed job, from the ``TF_CONFIG`` the toolkit exports, and what a
-parameter-server worker does after its own training.
+"""This process's role in a distributed job, from ``TF_CONFIG``, and what a parameter-server worker does
+after its own training. The one place that decides who is chief, for every door.
 
+Script mode gets ``TF_CONFIG`` from the toolkit; the bring-your-own container builds the same shape
+(:mod:`ner_tagger.container.distributed`); ``python -m ner_tagger.train`` takes whatever the shell set.
 ``sagemaker-tensorflow-training`` builds ``TF_CONFIG`` itself (``training._build_tf_config_for_ps`` and
 ``_build_tf_config_for_mwms``):
 
@@ -103,6 +105,17 @@ def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_s
             last_log = now
         time.sleep(min(poll_seconds, max(0.0, timeout - (now - started))))
     return True
+
+
+def wait_for_master(master: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = 10.0) -> bool:
+    """A parameter-server worker stays up until the master is gone (see :func:`wait_until_closed`): the
+    master evaluates and exports from variables that live partly on this host's ps. True once it is gone."""
+    log.info("distributed: waiting for master %s to finish (its evaluation and export read this host's ps)",
+             master)
+    done = wait_until_closed(master, timeout, poll_seconds)
+    if done:
+        log.info("distributed: master %s is done; worker exits", master)
+    return done
 
 
 def _accepts(host: str, port: int) -> bool:

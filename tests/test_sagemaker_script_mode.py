@@ -177,17 +177,17 @@ def test_objectives_last_value_is_the_exported_models_dev_f1(jobs):
 
 
 def test_unknown_flag_fails_naming_it(tmp_path, monkeypatch, data_dir):
-    from ner_tagger.sagemaker import entry
+    from ner_tagger.sagemaker import script_mode
 
     (tmp_path / "output").mkdir()
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
     argv = ["--data_dir", data_dir, "--export_dir", str(tmp_path / "model"), "--lstm_unitz", "8"]
-    assert entry.main(argv) == 2
+    assert script_mode.main(argv) == 2
     assert "--lstm_unitz 8" in (tmp_path / "output" / "failure").read_text()
 
 
 def test_sagemaker_internal_flags_are_dropped():
-    from ner_tagger.sagemaker.entry import without_internal_flags
+    from ner_tagger.sagemaker.script_mode import without_internal_flags
 
     argv = ["--_tuning_objective_metric", "dev:f1", "--epochs", "3", "--_x=1", "--model_dir", "s3://b/m"]
     assert without_internal_flags(argv) == ["--epochs", "3", "--model_dir", "s3://b/m"]

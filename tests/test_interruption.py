@@ -8,13 +8,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import tensorflow as tf
-from conftest import TINY, synthetic_sentences, write_conll
+from conftest import TINY, sigterm_after, synthetic_sentences, write_conll
 
-from ner_tagger.sagemaker import interruption
+from ner_tagger import interruption
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -43,18 +42,7 @@ def _start(tmp_path):
 
 def test_sigterm_saves_a_checkpoint_and_exits_143(tmp_path):
     proc, base = _start(tmp_path)
-    lines, deadline = [], time.monotonic() + 120
-    try:
-        for line in proc.stdout:  # wait until training is well under way
-            lines.append(line)
-            if re.search(r"train: step=40/", line) or time.monotonic() > deadline:
-                break
-        proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    log = "".join(lines) + rest
+    log = sigterm_after(proc, r"train: step=40/", timeout=120, wait=60)  # training well under way
     assert proc.returncode == interruption.EXIT_CODE == 143, log[-3000:]
     step = int(re.search(r"interruption: checkpoint \S+ at step (\d+); exiting", log).group(1))
     assert step >= 40

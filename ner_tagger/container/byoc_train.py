@@ -1,0 +1,63 @@
+"""``train``: the training half of the SageMaker container contract.
+
+Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/``, writes the SavedModel (its
+vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to ``/opt/ml/checkpoints``
+(a restarted or spot-resumed job continues from them) and ``eval_report.json`` to ``/opt/ml/output/data``.
+
+On any failure the reason goes to ``/opt/ml/output/failure`` (SageMaker shows it as the job's
+``FailureReason``), nothing is left in ``/opt/ml/model``, and the exit code is non-zero: 2 for a problem
+with the input (hyperparameters, channels, data), 1 for anything else, 143 when stopped by SIGTERM.
+Success removes a stale failure file and leaves none. The job itself, the catch-all, the exit codes and the
+failure file are :mod:`ner_tagger.job`'s and :mod:`ner_tagger.failure`'s, as for script mode; this module
+only reads ``/opt/ml/input/config`` into the job's settings (and starts this host's parameter server).
+"""
+import logging
+import os
+import sys
+
+from ner_tagger import job, redaction
+from ner_tagger.container import environment, hyperparameters
+from ner_tagger.opt_ml import MLPaths
+
+log = logging.getLogger("ner_tagger")
+
+
+def train(paths: MLPaths) -> dict:
+    """Everything a training job does; raises on any problem (``main`` turns that into the contract)."""
+    hparams = hyperparameters.load(paths.hyperparameters)
+    resource = environment.read_resource_config(paths.resource_config)
+    channels = environment.find_channels(paths, environment.read_input_data_config(paths.input_data_config),
+                                         resource.distributed)
+    os.makedirs(paths.checkpoints, exist_ok=True)
+    os.makedirs(paths.model_dir, exist_ok=True)
+    from ner_tagger.cli import setup_logging
+
+    setup_logging(verbose=bool(os.environ.get("NER_TAGGER_VERBOSE")))
+    if resource.distributed:
+        from ner_tagger.container import distributed
+
+        distributed.configure(resource)
+        distributed.start_parameter_server(resource)
+    # Checkpoints in /opt/ml/checkpoints: a restarted (spot) job resumes from them.
+    return job.run(job.JobSettings(hparams, channels.training, paths.checkpoints, paths.model_dir,
+                                   output_dir=paths.output_data, eval_dir=channels.eval,
+                                   servable_dir=paths.model_dir))
+
+
+def main(paths: MLPaths = None) -> int:
+    paths = paths or MLPaths.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    return job.contained(lambda: train(paths), paths.failure, paths.model_dir,
+                         lambda: redaction.secret_values(_raw_hyperparameters(paths), os.environ),
+                         create_failure_folder=True)
+
+
+def _raw_hyperparameters(paths: MLPaths) -> dict:
+    try:
+        return hyperparameters.read_raw(paths.hyperparameters)
+    except Exception:  # noqa: BLE001 - the file is already known to be bad; mask what can be read
+        return {}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The vocabulary stage of a job: the ``params`` that ``model_fn`` reads, and what they point to in the
+checkpoint folder: vocabularies, the optional embedding matrix and ``params.json``. A resumed run keeps
+what is already there."""
+import logging
+import os
+
+import numpy as np
+
+from ner_tagger import embeddings, vocab
+from ner_tagger.dataset import Dataset
+from ner_tagger.hparams import HParams, check_resumable
+
+log = logging.getLogger("ner_tagger")
+
+
+def normalizer(hp: HParams):
+    """Python access to the graph's word normalisation, so vocabulary and model agree byte for byte."""
+    def normalize(words):
+        if not words:
+            return []
+        import tensorflow as tf
+
+        from ner_tagger import text  # the graph's own normalisation, run eagerly
+
+        forms = text.normalize_words(tf.constant(list(words)), hp.lowercase, hp.normalize_digits)
+        return [w.decode("utf-8") for w in forms.numpy()]
+    return normalize
+
+
+def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
+    """Vocabularies, optional embedding matrix and params.json in ``model_dir``; returns model_fn params.
+
+    A model dir that already has vocabularies (a resumed run) keeps them: its checkpoints were built on
+    them.
+    """
+    vocab_dir = os.path.join(model_dir, "vocab")
+    check_resumable(os.path.join(model_dir, "params.json"), hp)
+    params = dict(hp.to_dict(), vocab_dir=vocab_dir)
+    if os.path.isfile(os.path.join(vocab_dir, vocab.TAGS)):
+        vocabulary = vocab.Vocabulary.load(vocab_dir)
+        log.info("vocab: reusing %s (resuming)", vocab_dir)
+    else:
+        keep = embeddings.read_words(hp.embeddings_file) if hp.embeddings_file else None
+        normalize = normalizer(hp)
+        if keep:
+            keep = set(normalize(sorted(keep)))
+        vocabulary = vocab.build(data.train, normalize, hp.min_word_count, keep)
+        vocabulary.save(vocab_dir)
+    if hp.embeddings_file:
+        params["embeddings_npy"] = _embedding_matrix(hp, vocabulary, model_dir)
+    log.info("vocab: %d words, %d chars, %d tags (%s)", len(vocabulary.words), len(vocabulary.chars),
+             len(vocabulary.tags), ", ".join(vocabulary.entity_types))
+    hp.save(os.path.join(model_dir, "params.json"))
+    return params
+
+
+def _embedding_matrix(hp, vocabulary, model_dir):
+    path = os.path.join(model_dir, "embeddings.npy")
+    if not os.path.isfile(path):
+        matrix, found = embeddings.load_matrix(hp.embeddings_file, vocabulary.words, hp.word_dim,
+                                               normalizer(hp), hp.seed)
+        log.info("embeddings: %d of %d words have a pretrained vector", found, len(vocabulary.words))
+        np.save(path + ".tmp.npy", matrix)
+        os.replace(path + ".tmp.npy", path)
+    return path
