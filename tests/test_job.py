@@ -1,4 +1,5 @@
-"""job.pipeline beyond the happy path: held-out dev, resuming, averaged weights in the export."""
+"""The job: the SageMaker doors' catch-all (:func:`job.contained`), and :func:`job.pipeline` beyond the happy
+path (resuming, averaged weights in the export)."""
 import os
 
 import numpy as np
@@ -6,21 +7,43 @@ import pytest
 import tensorflow as tf
 from conftest import TINY, synthetic_sentences, write_conll
 
-from ner_tagger import conll, dataset, export, hooks, job
+from ner_tagger import export, hooks, job
+from ner_tagger.errors import DataError, TrainingInterrupted
 from ner_tagger.hparams import HParams
 
-pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
+
+def test_success_removes_a_stale_failure_file(tmp_path):
+    failure_file = tmp_path / "output" / "failure"
+    failure_file.parent.mkdir()
+    failure_file.write_text("an old reason")
+    assert job.contained(lambda: {"model": "m/1"}, str(failure_file), str(tmp_path / "model"), lambda: ()) == 0
+    assert not failure_file.exists()
 
 
-def test_hold_out_is_seeded_and_disjoint():
-    sentences = [conll.Sentence((f"w{i}",), ("O",), i) for i in range(100)]
-    train, dev = dataset.hold_out(sentences, 0.1, seed=3)
-    again, dev_again = dataset.hold_out(sentences, 0.1, seed=3)
-    assert len(dev) == 10 and len(train) == 90
-    assert dev == dev_again and train == again
-    assert not set(s.line for s in dev) & set(s.line for s in train)
+def test_a_failure_is_reported_masked_and_takes_its_models_with_it(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "keep.txt").write_text("was here before")
+
+    def work():
+        (model / "7").mkdir()
+        (model / "7" / "saved_model.pb").write_text("x")
+        raise DataError("bad tag 's3cr3t-token'", "train.txt", 3)
+
+    failure_file = tmp_path / "output" / "failure"
+    code = job.contained(work, str(failure_file), str(model), lambda: {"s3cr3t-token"}, create_failure_folder=True)
+    assert code == 2 and os.listdir(model) == ["keep.txt"]
+    assert failure_file.read_text() == "train.txt:3: bad tag '***'\n"
 
 
+def test_an_interrupted_job_exits_143(tmp_path):
+    def work():
+        raise TrainingInterrupted(40, "/ckpt/model.ckpt-40")
+
+    assert job.contained(work, str(tmp_path / "failure"), None, lambda: ()) == 143
+
+
+@pytest.mark.slow  # trains
 def test_resume_continues_the_global_step_and_exports_averaged_weights(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
