@@ -163,7 +163,7 @@ def test_tuner_maximises_dev_f1(config, session, staged):
 def test_tuning_job_checkpoints_under_its_own_name(config, session, staged):
     """The SDK copies the estimator's checkpoint_s3_uri into the tuning job's one TrainingJobDefinition
     (every trial gets it): the prefix is the tuning job's own, the trials part in per-job subfolders
-    (tests/test_sagemaker_environment.py)."""
+    (tests/test_opt_ml.py)."""
     tuner = launch.make_tuner(config, ROLE, session, source_dir=staged)
     assert len(tuner.ner_job_name) <= 32 and tuner.ner_job_name.startswith(config["base_job_name"])
     tuner.fit({"training": "s3://ner-bucket/data"}, job_name=tuner.ner_job_name)
