@@ -1,8 +1,9 @@
 """This process's role in a distributed job, from ``TF_CONFIG``, and what a parameter-server worker does
 after its own training. The one place that decides who is chief, for every door.
 
-Script mode gets ``TF_CONFIG`` from the toolkit; the bring-your-own container builds the same shape
-(:mod:`ner_tagger.container.distributed`); ``python -m ner_tagger.train`` takes whatever the shell set.
+Script mode gets ``TF_CONFIG`` from the toolkit; the bring-your-own container builds the same shape here
+(:func:`tf_config_for_hosts`, set by :mod:`ner_tagger.container.distributed`); ``python -m ner_tagger.train``
+takes whatever the shell set.
 ``sagemaker-tensorflow-training`` builds ``TF_CONFIG`` itself (``training._build_tf_config_for_ps`` and
 ``_build_tf_config_for_mwms``):
 
@@ -22,7 +23,7 @@ import logging
 import os
 import socket
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 from ner_tagger.errors import HParamsError
 
@@ -36,6 +37,28 @@ MWMS_REFUSAL = (
 # How long a worker waits for the master after its own training: far longer than the master's last
 # evaluation and export take, but finite, so a master that hangs does not hold the worker's host forever.
 MASTER_WAIT_SECONDS = 6 * 3600
+
+
+# The toolkit's ports; SageMaker opens all ports between the hosts of one job.
+WORKER_PORT, PS_PORT = 2222, 2223
+
+
+def cluster_spec(hosts: Sequence[str]) -> dict:
+    """The toolkit's parameter-server cluster (``_build_tf_config_for_ps``): the first host is ``master``,
+    the others ``worker``, every host runs a ``ps``. ``master`` (not ``chief``) matters:
+    ``train_and_evaluate`` evaluates (and so keeps the best checkpoint) only on a ``master`` task."""
+    hosts = list(hosts)
+    spec = {"master": [f"{hosts[0]}:{WORKER_PORT}"], "ps": [f"{h}:{PS_PORT}" for h in hosts]}
+    if len(hosts) > 1:
+        spec["worker"] = [f"{h}:{WORKER_PORT}" for h in hosts[1:]]
+    return spec
+
+
+def tf_config_for_hosts(hosts: Sequence[str], current_host: str) -> dict:
+    """The ``TF_CONFIG`` the toolkit would give ``current_host`` (the BYOC ``train`` sets it itself)."""
+    index = list(hosts).index(current_host)
+    task = {"type": "master", "index": 0} if index == 0 else {"type": "worker", "index": index - 1}
+    return {"cluster": cluster_spec(hosts), "environment": "cloud", "task": task}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
+from ner_tagger import cluster
 from ner_tagger.errors import DataError, NerTaggerError
 from ner_tagger.opt_ml import MLPaths
 
@@ -42,8 +43,11 @@ class ResourceConfig:
 
     @property
     def is_chief(self) -> bool:
-        """The first host (sorted, as SageMaker names them algo-1..n) trains, evaluates and exports."""
-        return self.current_host == self.hosts[0]
+        """Whether this host trains, evaluates and exports: the role its ``TF_CONFIG`` gives it (the first
+        host, sorted as SageMaker names them algo-1..n, is the master), decided by :mod:`ner_tagger.cluster`."""
+        if not self.distributed:
+            return True
+        return cluster.role_from_tf_config(cluster.tf_config_for_hosts(self.hosts, self.current_host)).is_chief
 
 
 def _read_json(path: str) -> Optional[dict]:
