@@ -12,8 +12,10 @@ import threading
 import time
 
 import pytest
+from cluster_harness import PS_SERVER, ROOT, cluster_env, host_dir
 from conftest import TINY, synthetic_sentences, write_conll
-from test_sagemaker_distribution import PS_SERVER, ROOT, _env, _free_ports, _host
+
+from ner_tagger.serving_process import free_ports
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -61,19 +63,19 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
     data.mkdir()
     write_conll(data / "train.txt", synthetic_sentences(200, 1))
     write_conll(data / "dev.txt", synthetic_sentences(40, 2))
-    master_port, worker_port, ps_port = _free_ports(3)
+    master_port, worker_port, ps_port = free_ports(3)
     cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
                "ps": [f"127.0.0.1:{ps_port}"]}
-    master, worker = _host(tmp_path, "algo-1", data, True), _host(tmp_path, "algo-2", data, False)
+    master, worker = host_dir(tmp_path, "algo-1", data, True), host_dir(tmp_path, "algo-2", data, False)
     flags = dict(TINY, max_steps=MAX_STEPS, eval_every_steps=1000, log_every_steps=20)
     argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
             *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
 
     def start(name, base, host):
-        return subprocess.Popen(argv, env=_env(base, cluster, name, host), cwd=str(base),
+        return subprocess.Popen(argv, env=cluster_env(base, cluster, name, host), cwd=str(base),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=cluster_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # The worker first: it waits for the chief to initialise the variables, so it cannot miss the run.
     first = Output(start("worker", worker, "algo-2"))

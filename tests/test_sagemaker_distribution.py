@@ -9,11 +9,11 @@ import threading
 import time
 
 import pytest
+from cluster_harness import PS_SERVER, ROOT, cluster_env, host_dir
 from conftest import TINY, synthetic_sentences, write_conll
 
 from ner_tagger.sagemaker import distribution
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from ner_tagger.serving_process import free_ports
 
 # The toolkit imports sagemaker_training, which reads SAGEMAKER_BASE_DIR (and may create folders) at import
 # time: ask it for its TF_CONFIGs in a separate interpreter.
@@ -58,65 +58,22 @@ def test_no_tf_config_is_a_single_process(monkeypatch):
 
 # ----- a real parameter-server job -----
 
-PS_SERVER = """
-import json, os
-import tensorflow as tf
-config = json.loads(os.environ["TF_CONFIG"])
-# What sagemaker_tensorflow_container.training._run_ps starts on every host.
-server = tf.distribute.Server(tf.train.ClusterSpec(config["cluster"]), job_name="ps", task_index=0,
-                              config=tf.compat.v1.ConfigProto(device_count={"GPU": 0}))
-server.join()
-"""
-
-
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def _host(tmp_path, name, data, checkpoints):
-    """One host's /opt/ml: its own copy of the channel, model and output folders."""
-    base = tmp_path / name
-    channel = base / "input" / "data" / "training"
-    channel.mkdir(parents=True)
-    for file_name in os.listdir(data):
-        (channel / file_name).write_bytes((data / file_name).read_bytes())
-    for folder in ("model", "output/data") + (("checkpoints",) if checkpoints else ()):
-        (base / folder).mkdir(parents=True)
-    return base
-
-
-def _env(base, cluster, task_type, host):
-    env = dict(os.environ, SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(base / "input/data/training"),
-               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
-               SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host, SM_HPS="{}",
-               PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
-               TF_CONFIG=json.dumps({"cluster": cluster, "environment": "cloud",
-                                     "task": {"type": task_type, "index": 0}}))
-    return env
-
-
 @pytest.mark.slow  # a real ps/master/worker cluster on loopback
 def test_parameter_server_training_completes_and_master_exports(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     write_conll(data / "train.txt", synthetic_sentences(200, 1))
     write_conll(data / "dev.txt", synthetic_sentences(30, 2))
-    master_port, worker_port, ps_port = _free_ports(3)
+    master_port, worker_port, ps_port = free_ports(3)
     cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
                "ps": [f"127.0.0.1:{ps_port}"]}
-    master, worker = _host(tmp_path, "algo-1", data, True), _host(tmp_path, "algo-2", data, False)
+    master, worker = host_dir(tmp_path, "algo-1", data, True), host_dir(tmp_path, "algo-2", data, False)
     flags = dict(TINY, max_steps=60, eval_every_steps=60, log_every_steps=20)
     argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
             *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
-    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=_env(master, cluster, "ps", "algo-1"),
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=cluster_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = {name: subprocess.Popen(argv, env=_env(base, cluster, name, host), cwd=str(base),
+    procs = {name: subprocess.Popen(argv, env=cluster_env(base, cluster, name, host), cwd=str(base),
                                     stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
              for name, base, host in (("master", master, "algo-1"), ("worker", worker, "algo-2"))}
     ended = {}
@@ -205,7 +162,7 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
 # ----- parameter-server tasks read disjoint shares of the training data (issue 11, defect 4) -----
 
 def _ps_tf_config(task_type, index=0, workers=1):
-    ports = _free_ports(2 + workers)
+    ports = free_ports(2 + workers)
     cluster = {"master": [f"127.0.0.1:{ports[0]}"], "ps": [f"127.0.0.1:{ports[1]}"],
                "worker": [f"127.0.0.1:{p}" for p in ports[2:]]}
     return {"cluster": cluster, "environment": "cloud", "task": {"type": task_type, "index": index}}

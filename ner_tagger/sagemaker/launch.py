@@ -25,6 +25,8 @@ TensorFlow line the estimator API runs on.
 import json
 import os
 import shlex
+import shutil
+import tempfile
 from typing import Any, Dict, Optional
 
 from ner_tagger.errors import HParamsError
@@ -35,6 +37,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
 TRAIN_ENTRY = source.ENTRY
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
+# What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
+# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
+# an interpreter without site-packages).
+SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
@@ -158,7 +164,18 @@ def make_model(model_data: str, config: Dict[str, Any], role: str, session=None)
     from sagemaker.tensorflow import TensorFlowModel
 
     return TensorFlowModel(model_data=model_data, role=role, framework_version=FRAMEWORK_VERSION,
-                           entry_point=SERVE_ENTRY, source_dir=SERVE_SOURCE, sagemaker_session=session)
+                           entry_point=SERVE_ENTRY, source_dir=SERVE_SOURCE,
+                           dependencies=[stage_serving_package()], sagemaker_session=session)
+
+
+def stage_serving_package(dest: Optional[str] = None) -> str:
+    """Copy :data:`SERVE_MODULES` into ``<dest>/ner_tagger`` (default: a new temporary folder, kept: the
+    SDK repacks the model at deploy time) and return that package folder."""
+    package = os.path.join(dest or tempfile.mkdtemp(prefix="ner-tagger-serving-"), "ner_tagger")
+    for name in SERVE_MODULES:
+        os.makedirs(os.path.join(package, os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, "ner_tagger", name), os.path.join(package, name))
+    return package
 
 
 def deploy(model, config: Dict[str, Any]):
