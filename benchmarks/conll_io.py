@@ -1,34 +1,19 @@
-"""Plain-Python CoNLL reading for the benchmark, and the file spaCy's ``ner`` converter can read.
+"""CoNLL reading for the benchmark (``ner_tagger.conll``'s), and the file spaCy's ``ner`` converter can read.
 
-No ner_tagger import: the spaCy side runs in .venv-bench, which does not have the package.
+The spaCy side runs in .venv-bench, which does not install ner_tagger; it imports ``ner_tagger.conll`` from
+the source tree (the sides run with the repository root as working directory), which needs only the
+standard library: importing ``ner_tagger`` does not import TensorFlow.
 """
-from typing import Iterator, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
+
+from ner_tagger import conll
 
 Sentence = Tuple[List[str], List[str]]
 
 
 def read_conll(path: str) -> List[Sentence]:
-    """``(words, tags)`` per sentence: first column the word, last the tag; TAB-separated if the line has
-    a TAB, else whitespace (the same rule as ``ner_tagger.conll``); blank or whitespace-only lines end a
-    sentence; ``-DOCSTART-`` lines are skipped."""
-    with open(path, encoding="utf-8-sig") as fh:
-        return list(_sentences(fh))
-
-
-def _sentences(lines) -> Iterator[Sentence]:
-    words, tags = [], []
-    for line in lines:
-        line = line.rstrip("\r\n")
-        if not line.strip() or line.split(None, 1)[0] == "-DOCSTART-":
-            if words:
-                yield words, tags
-            words, tags = [], []
-            continue
-        columns = line.split("\t") if "\t" in line else line.split()
-        words.append(columns[0].strip())
-        tags.append(columns[-1].strip())
-    if words:
-        yield words, tags
+    """``(words, tags)`` per sentence, tags in IOB2 (see :func:`ner_tagger.conll.read_conll`)."""
+    return [(list(s.tokens), list(s.tags)) for s in conll.read_conll(path)]
 
 
 def spacy_safe(word: str) -> str:

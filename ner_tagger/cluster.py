@@ -133,11 +133,10 @@ def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_s
 def wait_for_master(master: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = 10.0) -> bool:
     """A parameter-server worker stays up until the master is gone (see :func:`wait_until_closed`): the
     master evaluates and exports from variables that live partly on this host's ps. True once it is gone."""
-    log.info("distributed: waiting for master %s to finish (its evaluation and export read this host's ps)",
-             master)
+    log.info("train: waiting for master %s to finish (its evaluation and export read this host's ps)", master)
     done = wait_until_closed(master, timeout, poll_seconds)
     if done:
-        log.info("distributed: master %s is done; worker exits", master)
+        log.info("train: master %s is done; worker exits", master)
     return done
 
 

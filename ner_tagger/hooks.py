@@ -14,10 +14,14 @@ BEST_DIR = "best"
 
 
 class ProgressHook(tf.estimator.SessionRunHook):
-    """Logs ``step, epoch, loss, sentences/s, tokens/s, ETA`` every ``every`` steps."""
+    """Logs ``step, epoch, loss, sentences/s, tokens/s, ETA`` every ``every`` steps, and at the end how many
+    steps this process ran itself: with parameter-server training the global step counts every task's steps
+    and each task logs only the multiples of ``every`` it happens to run, so only that line shows what one
+    host contributed."""
 
     def __init__(self, every: int, max_steps: int, steps_per_epoch: int):
         self.every, self.max_steps, self.steps_per_epoch = every, max_steps, steps_per_epoch
+        self._ran, self._last_step = 0, None
 
     def begin(self):
         graph = tf.compat.v1.get_default_graph()
@@ -25,6 +29,7 @@ class ProgressHook(tf.estimator.SessionRunHook):
                          "loss": graph.get_tensor_by_name("progress/loss:0"),
                          "sentences": graph.get_tensor_by_name("progress/sentences:0"),
                          "tokens": graph.get_tensor_by_name("progress/tokens:0")}
+        self._ran, self._last_step = 0, None
         self._reset(None)
 
     def _reset(self, step):
@@ -40,6 +45,7 @@ class ProgressHook(tf.estimator.SessionRunHook):
     def after_run(self, run_context, run_values):
         r, w = run_values.results, self._window
         step = r["step"] + 1
+        self._ran, self._last_step = self._ran + 1, step
         if w["step"] is None:  # the first step builds and warms the graph; keep it out of the rates
             self._reset(step)
             return
@@ -62,6 +68,10 @@ class ProgressHook(tf.estimator.SessionRunHook):
                  w["tokens"] / busy, _duration((self.max_steps - step) * wall_per_step))
         self._typical = busy / max(w["steps"], 1)
         self._reset(step)
+
+    def end(self, session):
+        log.info("train: this task ran %d training steps (global step %s after its last)", self._ran,
+                 self._last_step if self._last_step is not None else "-")
 
 
 def _duration(seconds):

@@ -8,14 +8,13 @@ from typing import Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import export, serving, tagging
-from ner_tagger.text import align_tokens
+from ner_tagger import export, serving
+from ner_tagger.answers import sentence_answer
 
 
 class Predictor:
-    """``Predictor.load(path)`` then ``predict_tokens`` / ``predict_text``; each returns one dict a sentence:
-    ``tokens``, ``tags`` (IOB2), ``scores`` (per token), ``score`` (whole sequence) and ``entities``
-    (``type``, ``text``, ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``)."""
+    """``Predictor.load(path)`` then ``predict_tokens`` / ``predict_text``; each returns one dict a sentence
+    (:func:`ner_tagger.answers.sentence_answer`: tokens, IOB2 tags, scores, entities with character spans)."""
 
     def __init__(self, version_dir: str, batch_size: int = 128):
         self.version_dir = version_dir
@@ -63,18 +62,8 @@ class Predictor:
 
     def _result(self, text: str, tokens: List[str], out, row: int) -> Dict:
         n = len(tokens)
-        raw_tags = [t.decode("utf-8") for t in out["tags"][row, :n]]
-        tags = tagging.convert(raw_tags, self.encoding, "iob2", strict=False)
-        scores = [round(float(s), 4) for s in out["scores"][row, :n]]
-        spans = align_tokens(text, tokens)
-        entities = []
-        for kind, start, end in tagging.to_spans(tags, "iob2"):
-            first, last = spans[start][0], spans[end - 1][1]
-            entities.append({"type": kind, "text": text[first:last], "start": first, "end": last,
-                             "token_start": start, "token_end": end,
-                             "score": round(float(np.mean(scores[start:end])), 4)})
-        return {"tokens": tokens, "tags": tags, "scores": scores,
-                "score": round(float(out["sequence_score"][row]), 4), "entities": entities}
+        return sentence_answer(text, tokens, [t.decode("utf-8") for t in out["tags"][row, :n]],
+                               out["scores"][row, :n], out["sequence_score"][row], self.encoding)
 
 
 def _numpy(outputs) -> Dict[str, np.ndarray]:

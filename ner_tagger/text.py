@@ -4,12 +4,14 @@
 raw sentences and clients never handle ids. Vocabularies are built through the same ``normalize_words`` op,
 so training and serving cannot disagree on what a word is.
 """
-from typing import List, Sequence, Tuple
+from typing import Tuple
 
 import tensorflow as tf
 
+from ner_tagger.answers import align_tokens  # noqa: F401 (its home is the TF-free module)
+
 # Tweet-friendly rules that only insert spaces, so every token stays a substring of the text (which is
-# what lets ``align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
+# what lets ``answers.align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
 # ("It 's", "do n't") and sentence punctuation split off, URLs, @handles, #tags and emoticons kept whole.
 _SPLIT_RULES = (
     (r"(?i)([a-z])(n['’]t)(\s|$)", r"\1 \2\3"),
@@ -41,20 +43,3 @@ def split_chars(words: tf.Tensor, max_chars: int) -> Tuple[tf.Tensor, tf.Tensor]
     counts = tf.minimum(tf.cast(chars.row_lengths(axis=-1), tf.int32), max_chars)
     shape = tf.concat([tf.shape(words, out_type=tf.int64), [max_chars]], axis=0)
     return chars.to_tensor(default_value="", shape=shape), counts
-
-
-def align_tokens(text: str, tokens: Sequence[str]) -> List[Tuple[int, int]]:
-    """Character spans ``(start, end)`` of ``tokens`` found in order in ``text``.
-
-    A token not found (the caller's own tokenisation differs from the text) gets the span where it would
-    have been, of zero width, so spans stay monotonic.
-    """
-    spans, position = [], 0
-    for token in tokens:
-        start = text.find(token, position)
-        if start < 0:
-            spans.append((position, position))
-            continue
-        position = start + len(token)
-        spans.append((start, position))
-    return spans

@@ -4,8 +4,8 @@
     python scripts/loadtest_serve.py --model EXPORT_DIR [--workers 2] [--concurrency 8] [--duration 30]
     python scripts/loadtest_serve.py --url http://127.0.0.1:8080 [--pid GUNICORN_MASTER_PID]
 
-With ``--model`` it starts ``container/serve`` itself (``NER_TAGGER_ML_ROOT`` standing in for ``/opt/ml``, as
-tests/container_harness.py does) on a free loopback port, and stops it at the end. Then:
+With ``--model`` it starts ``container/serve`` itself (:class:`ner_tagger.serving_process.ServeProcess`, as the
+tests do) on a free loopback port, and stops it at the end. Then:
 
 1. every distinct request body is sent alone, one after the other: that answer is the reference;
 2. ``--concurrency`` client threads send the same bodies (JSON token lists, JSON sentences, text/plain) in a
@@ -15,7 +15,8 @@ tests/container_harness.py does) on a free loopback port, and stops it at the en
 The JSON report on stdout gives requests/s, latency percentiles, the count by status, 5xx, answers that
 differ from the reference, and RSS per process. The exit code is 1 on any 5xx, transport error, mismatch,
 restarted worker or RSS growth (after ``--warmup`` seconds of load) above ``--max-rss-growth-mib``.
-Only the standard library and psutil, so the client does not compete with the server for a TensorFlow.
+Only the standard library, psutil and TF-free ner_tagger modules (the CoNLL reader, the server process), so
+the client does not compete with the server for a TensorFlow.
 """
 import argparse
 import http.client
@@ -23,8 +24,6 @@ import json
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +34,11 @@ from typing import Dict, List, Optional, Tuple
 import psutil
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVE = os.path.join(REPO, "container", "serve")
+sys.path.insert(0, REPO)
+
+from ner_tagger import conll  # noqa: E402
+from ner_tagger.serving_process import ServeProcess  # noqa: E402
+
 DEFAULT_DATA = os.path.join(REPO, "ner_tagger", "data", "wnut17", "test.conll")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MIB = 1024 * 1024
@@ -47,17 +50,8 @@ Request = Tuple[str, bytes]  # (content type, body)
 # ----- inputs -----
 
 def read_sentences(path: str) -> List[List[str]]:
-    """Token lists from a CoNLL file (first column; blank lines end sentences; -DOCSTART- skipped)."""
-    sentences, tokens = [], []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if parts and parts[0] != "-DOCSTART-":
-                tokens.append(parts[0])
-            elif tokens:
-                sentences.append(tokens)
-                tokens = []
-    return sentences + ([tokens] if tokens else [])
+    """Token lists of a CoNLL file."""
+    return [list(sentence.tokens) for sentence in conll.read_conll(path)]
 
 
 def build_requests(sentences: List[List[str]], count: int, seed: int = 0, max_batch: int = 3) -> List[Request]:
@@ -309,65 +303,11 @@ def _workers(master_pid: Optional[int]) -> set:
 
 # ----- serve -----
 
-class ServeProcess:
-    """``container/serve`` on a free loopback port, with a stand-in /opt/ml whose model/ links to the export."""
-
-    def __init__(self, model_dir: str, workers: int = 2, env: Optional[Dict[str, str]] = None):
-        self.root = tempfile.mkdtemp(prefix="loadtest-serve-")
-        os.symlink(os.path.abspath(model_dir), os.path.join(self.root, "model"))
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(self.root, "serve.log"), "w+", encoding="utf-8")
-        environ = dict(os.environ, NER_TAGGER_ML_ROOT=self.root, NER_TAGGER_PYTHON=sys.executable,
-                       PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3",
-                       SAGEMAKER_BIND_TO_PORT=str(self.port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers),
-                       NER_TAGGER_BIND_HOST="127.0.0.1", **(env or {}))
-        self.process = subprocess.Popen([SERVE], cwd=self.root, env=environ, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 180) -> "ServeProcess":
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.output()[-3000:]}")
-            if _ping(self.url):
-                return self
-            time.sleep(0.5)
-        raise RuntimeError(f"serve not ready in {timeout}s:\n{self.output()[-3000:]}")
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # gunicorn drains its workers on SIGTERM
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _ping(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=2)
-    try:
-        conn.request("GET", "/ping")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
+def stand_in_root(model_dir: str) -> str:
+    """A temporary stand-in for /opt/ml whose model/ links to the export."""
+    root = tempfile.mkdtemp(prefix="loadtest-serve-")
+    os.symlink(os.path.abspath(model_dir), os.path.join(root, "model"))
+    return root
 
 
 # ----- command line -----
@@ -398,7 +338,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     requests = build_requests(read_sentences(args.data), args.distinct, args.seed)
-    server = ServeProcess(args.model, args.workers) if args.model else None
+    root = stand_in_root(args.model) if args.model else None
+    server = ServeProcess(root, args.workers) if root else None
     try:
         url, pid = (server.wait_ready().url, server.process.pid) if server else (args.url, args.pid)
         report = load_test(url, pid, requests, args.concurrency, args.duration, args.requests, args.warmup,
@@ -406,6 +347,7 @@ def main(argv=None) -> int:
     finally:
         if server:
             server.stop()
+            shutil.rmtree(root, ignore_errors=True)
     if server:
         report["workers"] = args.workers
     print(json.dumps(report, indent=2))

@@ -1,11 +1,13 @@
-"""Harness for parameter-server jobs on 127.0.0.1: one ``/opt/ml`` tree per host, the script-mode
-environment of a task, free ports, and the ps process the toolkit would start."""
+"""A parameter-server job on loopback, as SageMaker's toolkit sets one up: per-host stand-in ``/opt/ml``
+folders, the environment and ``TF_CONFIG`` each process gets, and the ps server the toolkit starts.
+Shared by tests/test_cluster.py and tests/test_reliability_distributed.py."""
 import json
 import os
-import socket
 import sys
 
 from conftest import TINY, synthetic_sentences, write_conll
+
+from ner_tagger.serving_process import free_ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,17 +22,7 @@ server.join()
 """
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def host_tree(tmp_path, name, data, checkpoints):
+def host_dir(tmp_path, name, data, checkpoints):
     """One host's /opt/ml: its own copy of the channel, model and output folders."""
     base = tmp_path / name
     channel = base / "input" / "data" / "training"
@@ -42,7 +34,7 @@ def host_tree(tmp_path, name, data, checkpoints):
     return base
 
 
-def task_env(base, cluster, task_type, host):
+def cluster_env(base, cluster, task_type, host):
     env = dict(os.environ, SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(base / "input/data/training"),
                SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
                SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host, SM_HPS="{}",
@@ -62,7 +54,7 @@ def two_host_job(tmp_path, dev_sentences, **flags):
     master_port, worker_port, ps_port = free_ports(3)
     cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
                "ps": [f"127.0.0.1:{ps_port}"]}
-    master, worker = host_tree(tmp_path, "algo-1", data, True), host_tree(tmp_path, "algo-2", data, False)
+    master, worker = host_dir(tmp_path, "algo-1", data, True), host_dir(tmp_path, "algo-2", data, False)
     argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
             *[a for k, v in dict(TINY, **flags).items() for a in (f"--{k}", str(v))],
             "--model_dir", "s3://bucket/job/model"]

@@ -3,14 +3,14 @@ and a small HTTP client. Everything runs without Docker: NER_TAGGER_ML_ROOT stan
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 from conftest import TINY, synthetic_sentences, write_conll
+
+from ner_tagger.serving_process import ServeProcess
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEST_DIR = os.path.join(REPO, "test_dir")
@@ -68,57 +68,9 @@ def failure(root):
         return fh.read()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """`serve` as a real process (gunicorn) on a free loopback port."""
-
-    def __init__(self, root, workers=2, **env):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(root, "serve.log"), "w+", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [SERVE], cwd=str(root), stdout=self.log, stderr=subprocess.STDOUT,
-            env=container_env(root, SAGEMAKER_BIND_TO_PORT=self.port, SAGEMAKER_MODEL_SERVER_WORKERS=workers,
-                              NER_TAGGER_BIND_HOST="127.0.0.1", **env))
-
-    def wait_ready(self, timeout=120):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited with {self.process.returncode}:\n{self.output()}")
-            try:
-                if request(self.url + "/ping", timeout=2)[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"serve not ready in {timeout}s:\n{self.output()}")
-
-    def workers(self):
-        """Pids of the gunicorn workers (children of the master, which is the `serve` process after exec)."""
-        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
-        with open(path, encoding="ascii") as fh:
-            return sorted(int(p) for p in fh.read().split())
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()  # gunicorn drains its workers on SIGTERM
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+def Server(root, workers=2, **env):  # noqa: N802 (the tests' name for it)
+    """`serve` as a real process (gunicorn) on a free loopback port, logging to <root>/serve.log."""
+    return ServeProcess(root, workers, env=env)
 
 
 def request(url, body=None, content_type=None, method=None, timeout=60, headers=None):

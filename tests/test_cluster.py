@@ -9,10 +9,11 @@ import threading
 import time
 
 import pytest
-from cluster_harness import PS_SERVER, free_ports, task_env, two_host_job
+from cluster_harness import PS_SERVER, cluster_env, two_host_job
 from conftest import TINY, synthetic_sentences, write_conll
 
 from ner_tagger import cluster
+from ner_tagger.serving_process import free_ports
 
 # The toolkit imports sagemaker_training, which reads SAGEMAKER_BASE_DIR (and may create folders) at import
 # time: ask it for its TF_CONFIGs in a separate interpreter.
@@ -61,9 +62,9 @@ def test_no_tf_config_is_a_single_process(monkeypatch):
 def test_parameter_server_training_completes_and_master_exports(tmp_path):
     cluster, master, worker, argv = two_host_job(tmp_path, 30, max_steps=60, eval_every_steps=60,
                                                  log_every_steps=20)
-    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=task_env(master, cluster, "ps", "algo-1"),
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=cluster_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    procs = {name: subprocess.Popen(argv, env=task_env(base, cluster, name, host), cwd=str(base),
+    procs = {name: subprocess.Popen(argv, env=cluster_env(base, cluster, name, host), cwd=str(base),
                                     stdout=open(tmp_path / f"{name}.log", "w"), stderr=subprocess.STDOUT)
              for name, base, host in (("master", master, "algo-1"), ("worker", worker, "algo-2"))}
     ended = {}

@@ -1,12 +1,17 @@
 """`serve`'s settings from the environment, the gunicorn command line, and refusing to start without a model."""
+import json
 import os
 import pwd
+import subprocess
 import sys
 
 import pytest
 
 from ner_tagger.container import serve
 from ner_tagger.container.serve import ServeSettings, SettingsError
+from ner_tagger.serving_process import REPO, SERVE
+
+HEAVY = ("tensorflow", "tensorflow_addons", "numpy")
 
 
 def test_defaults_follow_sagemaker():
@@ -65,3 +70,35 @@ def test_privileges_dropped_only_when_root_and_asked(monkeypatch):
     serve.drop_privileges("nobody")
     nobody = pwd.getpwnam("nobody")
     assert calls == [[], nobody.pw_gid, nobody.pw_uid]
+
+
+def test_the_serve_executable_imports_no_tensorflow(tmp_path):
+    """``container/serve`` as the image runs it, under ``-X importtime`` (PYTHONPROFILEIMPORTTIME): an empty
+    /opt/ml makes it stop before the exec, after every module-level import."""
+    env = dict(os.environ, NER_TAGGER_ML_ROOT=str(tmp_path), NER_TAGGER_PYTHON=sys.executable,
+               PYTHONPATH=REPO, PYTHONPROFILEIMPORTTIME="1")
+    proc = subprocess.run([SERVE], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == serve.EXIT_USER_ERROR and "no SavedModel" in proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "import time:" in line}
+    assert "ner_tagger.container.payload" in imported  # serve itself runs as __main__
+    assert not {name for name in imported if name.split(".")[0] in HEAVY}
+
+
+def test_serve_reaches_the_exec_of_gunicorn_without_tensorflow(tmp_path):
+    """The whole of ``main`` with a model present, up to ``os.execv`` (stubbed): the gunicorn master that
+    replaces this process must start without TensorFlow (its workers fork from it)."""
+    os.makedirs(tmp_path / "model" / "1")
+    (tmp_path / "model" / "1" / "saved_model.pb").write_bytes(b"")
+    script = ("import json, os, sys\n"
+              "from ner_tagger.container import serve\n"
+              "def execv(path, argv):\n"
+              "    heavy = sorted(m for m in sys.modules if m.split('.')[0] in %r)\n"
+              "    print(json.dumps({'argv': argv, 'heavy': heavy}))\n"
+              "    sys.exit(0)\n"
+              "os.execv = execv\n"
+              "sys.exit(serve.main())\n") % (HEAVY,)
+    env = dict(os.environ, NER_TAGGER_ML_ROOT=str(tmp_path), PYTHONPATH=REPO)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["argv"][-1] == serve.APP and out["heavy"] == []

@@ -51,3 +51,19 @@ def test_eta_counts_wall_time_including_pauses(monkeypatch, caplog):
     caplog.set_level(logging.INFO, logger="ner_tagger")
     drive(hook, clock, [1.0] + [1.0] * 10)
     assert "step=10/30" in caplog.text and "eta=0m20s" in caplog.text
+
+
+def test_the_end_line_counts_this_tasks_own_steps(monkeypatch, caplog):
+    """Parameter-server tasks share one global step: the end line says what this process ran itself."""
+    clock = FakeClock()
+    monkeypatch.setattr(hooks.time, "monotonic", clock)
+    hook = hooks.ProgressHook(every=10, max_steps=30, steps_per_epoch=10)
+    hook._reset(None)
+    hook._fetches = {}
+    caplog.set_level(logging.INFO, logger="ner_tagger")
+    for global_step in (3, 5, 6, 9, 12):  # another task ran the steps in between
+        hook.before_run(None)
+        hook.after_run(None, types.SimpleNamespace(results={"step": global_step, "loss": 1.0, "sentences": 1,
+                                                            "tokens": 5}))
+    hook.end(None)
+    assert "train: this task ran 5 training steps (global step 13 after its last)" in caplog.text

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from cluster_harness import PS_SERVER, task_env, two_host_job
+from cluster_harness import PS_SERVER, cluster_env, two_host_job
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -60,10 +60,10 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
                                                  log_every_steps=20)
 
     def start(name, base, host):
-        return subprocess.Popen(argv, env=task_env(base, cluster, name, host), cwd=str(base),
+        return subprocess.Popen(argv, env=cluster_env(base, cluster, name, host), cwd=str(base),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=task_env(master, cluster, "ps", "algo-1"),
+    ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=cluster_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # The worker first: it waits for the chief to initialise the variables, so it cannot miss the run.
     first = Output(start("worker", worker, "algo-2"))

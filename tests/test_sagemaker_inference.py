@@ -1,21 +1,23 @@
-"""``serving_entry/inference.py`` against a real exported model.
+"""``serving_entry/inference.py`` against a real exported model, and against the BYOC endpoint's answers.
 
-No TensorFlow Serving binary here: the request ``input_handler`` builds is run on the SavedModel loaded
-in-process, and the outputs are shaped as TF Serving's REST API returns a columnar (``inputs``) request:
-``{"outputs": {name: nested lists}}``, strings as UTF-8 text. The response is a real ``requests.Response``
-carrying the request it answers, as the container's ``requests.post`` returns it.
+No TensorFlow Serving binary here: each request the handler posts to TF Serving's REST predict API is run on
+the SavedModel loaded in-process, and answered as TF Serving answers a columnar (``inputs``) request:
+``{"outputs": {name: nested lists}}``, strings as UTF-8 text, in a real ``requests.Response``.
 """
 import collections
 import importlib.util
 import io
 import json
 import os
+import types
 
 import pytest
 import requests
 import tensorflow as tf
 
 from ner_tagger import export
+from ner_tagger.container.app import InvocationsApp
+from ner_tagger.container.payload import RequestError
 from ner_tagger.predictor import Predictor
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
@@ -26,9 +28,10 @@ Context = collections.namedtuple("Context", "model_name model_version method res
                                             "custom_attributes request_content_type accept_header "
                                             "content_length")
 REST_URI = "http://localhost:8501/v1/models/model:predict"
+JSON = "application/json"
 
 
-def _load_handlers():
+def _load_handler():
     spec = importlib.util.spec_from_file_location("inference", os.path.join(ROOT, "serving_entry",
                                                                            "inference.py"))
     module = importlib.util.module_from_spec(spec)
@@ -36,30 +39,42 @@ def _load_handlers():
     return module
 
 
-inference = _load_handlers()
+inference = _load_handler()
 
 
 def _context(content_type):
-    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, "application/json", None)
+    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, JSON, None)
 
 
 @pytest.fixture(scope="module")
-def serve(trained):
-    """``requests.post(rest_uri, data=body)`` answered by the real SavedModel."""
-    model = tf.saved_model.load(export.latest_version(str(trained["export"])))
+def model(trained):
+    return tf.saved_model.load(export.latest_version(str(trained["export"])))
 
-    def post(body):
-        request = json.loads(body)
+
+@pytest.fixture()
+def tf_serving(model, monkeypatch):
+    """``requests.post(rest_uri, data=body)`` answered by the real SavedModel; records the requests."""
+    posted = []
+
+    def post(url, data, timeout):
+        assert url == REST_URI
+        request = json.loads(data)
+        posted.append(request)
         signature = model.signatures[request["signature_name"]]
         inputs = {k: tf.constant(v, tf.int32 if k == "lengths" else tf.string)
                   for k, v in request["inputs"].items()}
         outputs = {k: _json_value(v.numpy().tolist()) for k, v in signature(**inputs).items()}
         response = requests.models.Response()
         response.status_code, response._content = 200, json.dumps({"outputs": outputs}).encode()
-        response.request = requests.Request("POST", REST_URI, data=body).prepare()
         return response
 
-    return post
+    monkeypatch.setattr(inference, "requests", types.SimpleNamespace(post=post))
+    return posted
+
+
+@pytest.fixture(scope="module")
+def byoc(trained):
+    return InvocationsApp(Predictor.load(str(trained["export"])))
 
 
 def _json_value(value):
@@ -68,63 +83,70 @@ def _json_value(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _round_trip(serve, body, content_type):
-    context = _context(content_type)
-    request = inference.input_handler(io.BytesIO(body.encode("utf-8")), context)
-    result, accept = inference.output_handler(serve(request), context)
-    assert accept == "application/json"
-    return json.loads(result)
+def _tf_serving_answer(body, content_type):
+    answer, media = inference.handler(io.BytesIO(body), _context(content_type))
+    assert media == JSON
+    return json.loads(answer)
 
 
-def test_plain_text_lines_give_entities_with_character_spans(serve, trained):
+def _byoc_answer(app, body, content_type):
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/invocations", "wsgi.input": io.BytesIO(body),
+               "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
+    seen = {}
+    data = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
+    assert seen["status"] == "200 OK", data
+    return json.loads(data)
+
+
+PAYLOADS = [
+    (b"Alice met Bob in Quebec City .\nGlobex   hired Hiro last week .\n\n", "text/plain"),
+    (b'"Eve works for Initech ."', JSON),
+    (b'["Eve works for Initech .", ["Carol", "flew", "to", "New", "York"], "", []]', JSON),
+    (b'{"instances": ["Eve works for Initech .", {"tokens": ["Umbrella", "Group"]}, {"text": "hi Bob"}]}',
+     "application/json; charset=utf-8"),
+    (b'{"inputs": {"tokens": [["Carol", "flew", "to", "New", "York"], ["Umbrella", "Group"]]}}', JSON),
+    (b'{"inputs": {"text": ["Dmitri met Farah in Oslo ."]}}', JSON),
+    ('{"inputs": "Gustavo flew to Lagos \u2014 with Eve ."}'.encode(), JSON),
+]
+
+
+@pytest.mark.parametrize("body, content_type", PAYLOADS)
+def test_tf_serving_and_byoc_give_the_same_answer(tf_serving, byoc, body, content_type):
+    assert _tf_serving_answer(body, content_type) == _byoc_answer(byoc, body, content_type)
+
+
+def test_plain_text_lines_give_entities_with_character_spans(tf_serving):
     texts = ["Alice met Bob in Quebec City .", "Globex   hired Hiro last week ."]
-    result = _round_trip(serve, "\n".join(texts) + "\n\n", "text/plain")
-    assert [r["text"] for r in result] == texts
-    expected = Predictor.load(str(trained["export"])).predict_text(texts)
-    for got, want in zip(result, expected):
-        assert got["tags"] == want["tags"]
-        assert [(e["type"], e["start"], e["end"], e["text"]) for e in got["entities"]] == \
-            [(e["type"], e["start"], e["end"], e["text"]) for e in want["entities"]]
+    result = _tf_serving_answer(("\n".join(texts) + "\n\n").encode(), "text/plain")["predictions"]
+    assert len(result) == 3 and result[2]["tokens"] == []  # a blank line is a sentence, as BYOC has it
     city = [e for e in result[0]["entities"] if e["type"] == "LOC"][0]
     assert texts[0][city["start"]:city["end"]] == "Quebec City"
     assert result[1]["entities"][0] == {**result[1]["entities"][0], "text": "Globex", "start": 0, "end": 6}
 
 
-@pytest.mark.parametrize("payload", ['"Eve works for Initech ."', '["Eve works for Initech ."]',
-                                     '{"text": "Eve works for Initech ."}',
-                                     '{"instances": ["Eve works for Initech ."]}'])
-def test_json_text_forms(serve, payload):
-    (result,) = _round_trip(serve, payload, "application/json; charset=utf-8")
-    assert [(e["type"], e["text"]) for e in result["entities"]] == [("PER", "Eve"), ("ORG", "Initech")]
+def test_one_tf_serving_call_per_signature(tf_serving):
+    body = json.dumps({"instances": ["Eve works for Initech .", ["Carol", "flew", "to", "New", "York"],
+                                     ["Umbrella", "Group"]]}).encode()
+    first, second, third = _tf_serving_answer(body, JSON)["predictions"]
+    assert [p["signature_name"] for p in tf_serving] == ["text", "tokens_lengths"]
+    assert tf_serving[1]["inputs"]["lengths"] == [5, 2]
+    assert [(e["type"], e["text"]) for e in first["entities"]] == [("PER", "Eve"), ("ORG", "Initech")]
+    assert [(e["type"], e["text"], e["start"]) for e in second["entities"]] == [("PER", "Carol", 0),
+                                                                              ("LOC", "New York", 14)]
+    assert third["tokens"] == ["Umbrella", "Group"]
 
 
-def test_tokens_of_different_lengths(serve):
-    body = json.dumps({"tokens": [["Carol", "flew", "to", "New", "York"], ["Umbrella", "Group"]]})
-    first, second = _round_trip(serve, body, "application/json")
-    assert first["text"] == "Carol flew to New York"
-    assert [(e["type"], e["text"], e["start"]) for e in first["entities"]] == [("PER", "Carol", 0),
-                                                                             ("LOC", "New York", 14)]
-    assert second["tokens"] == ["Umbrella", "Group"]
+def test_bad_requests_are_refused_as_byoc_refuses_them():
+    with pytest.raises(RequestError, match="unsupported content type") as err:
+        inference.handler(io.BytesIO(b"x"), _context("text/csv"))
+    assert err.value.status == 415
+    with pytest.raises(RequestError, match="exactly one of"):
+        inference.handler(io.BytesIO(b'{"text": 3}'), _context(JSON))
 
 
-def test_bad_requests_are_refused():
-    with pytest.raises(ValueError, match="unsupported content type"):
-        inference.input_handler(io.BytesIO(b"x"), _context("text/csv"))
-    with pytest.raises(ValueError, match="expected a string"):
-        inference.input_handler(io.BytesIO(b'{"text": 3}'), _context("application/json"))
-
-
-def test_serving_errors_are_raised():
+def test_serving_errors_are_raised(monkeypatch):
     response = requests.models.Response()
     response.status_code, response._content = 400, b'{"error": "bad input"}'
+    monkeypatch.setattr(inference, "requests", types.SimpleNamespace(post=lambda url, data, timeout: response))
     with pytest.raises(ValueError, match="bad input"):
-        inference.output_handler(response, _context("text/plain"))
-
-
-@pytest.mark.parametrize("tags, iob2", [
-    (["S-PER", "O", "B-LOC", "E-LOC"], ["B-PER", "O", "B-LOC", "I-LOC"]),
-    (["B-PER", "I-PER", "I-LOC", "S-ORG", "S-ORG"], ["B-PER", "I-PER", "B-LOC", "B-ORG", "B-ORG"]),
-    (["I-PER", "E-PER", "O", "E-LOC"], ["B-PER", "I-PER", "O", "B-LOC"]),
-])
-def test_tag_decoding(tags, iob2):
-    assert inference.to_iob2(tags) == iob2
+        inference.handler(io.BytesIO(b"Alice"), _context("text/plain"))

@@ -134,6 +134,26 @@ def test_code_location_follows_an_s3_output_path_only(config, session, staged, t
         launch.load_config(str(bad))
 
 
+@pytest.mark.parametrize("instance_type", ["local", "local_gpu"])
+def test_local_mode_estimator_leaves_out_spot_and_checkpoints(config, session, staged, tmp_path, instance_type):
+    """The shipped config (spot, checkpoint_s3_uri) with a local instance type: the SDK's local mode raises
+    "Spot training is not supported in local mode." (then the same for checkpoint_s3_uri) at fit()."""
+    from sagemaker.local import LocalSession
+
+    cloud = launch.make_estimator(config, ROLE, session, job_name="ner-job-cloud", source_dir=staged)
+    assert cloud.use_spot_instances and cloud.checkpoint_s3_uri.endswith("/ner-job-cloud")  # kept there
+    session.__class__ = LocalSession  # the mock passes the SDK's isinstance check for local instance types
+    session.local_mode = True
+    session.config = {"local": {"local_code": True}}
+    local = dict(config, instance_type=instance_type, output_path=f"file://{tmp_path}/out")
+    estimator = launch.make_estimator(local, ROLE, session, job_name="ner-job-local", source_dir=staged)
+    assert not estimator.use_spot_instances and estimator.max_wait is None
+    assert estimator.checkpoint_s3_uri is None
+    estimator.fit({"training": f"file://{tmp_path}"}, wait=False, job_name="ner-job-local")
+    assert not session.train.call_args.kwargs.get("use_spot_instances")
+    assert not session.train.call_args.kwargs.get("checkpoint_s3_uri")
+
+
 def test_source_dir_is_the_staged_folder_without_dependencies(config, session, staged):
     estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-8", source_dir=staged)
     assert estimator.source_dir == staged and not estimator.dependencies

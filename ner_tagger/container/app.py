@@ -17,6 +17,7 @@ import logging
 import traceback
 from typing import Callable, List
 
+from ner_tagger import answers
 from ner_tagger.container.payload import Limits, RequestError, Sentence, parse
 
 log = logging.getLogger("ner_tagger.serve")
@@ -24,7 +25,6 @@ JSON = "application/json"
 STATUS = {200: "200 OK", 400: "400 Bad Request", 404: "404 Not Found", 405: "405 Method Not Allowed",
           406: "406 Not Acceptable", 413: "413 Content Too Large", 415: "415 Unsupported Media Type",
           500: "500 Internal Server Error"}
-EMPTY = {"tokens": [], "tags": [], "scores": [], "score": 1.0, "entities": []}
 
 
 class InvocationsApp:
@@ -86,15 +86,7 @@ class InvocationsApp:
         return body
 
     def predict(self, sentences: List[Sentence]) -> List[dict]:
-        """One batched call for texts and one for token lists; results in request order."""
-        results = [None] * len(sentences)
-        texts = [i for i, s in enumerate(sentences) if isinstance(s, str) and s.strip()]
-        tokens = [i for i, s in enumerate(sentences) if isinstance(s, list) and s]
-        for ids, run in ((texts, self.predictor.predict_text), (tokens, self.predictor.predict_tokens)):
-            if ids:
-                for i, result in zip(ids, run([sentences[i] for i in ids])):
-                    results[i] = result
-        return [r if r is not None else dict(EMPTY) for r in results]
+        return answers.in_request_order(sentences, self.predictor.predict_text, self.predictor.predict_tokens)
 
 
 def _check_accept(accept: str) -> None:

@@ -12,13 +12,16 @@ Accepted (``Content-Type``):
 
 Every problem is a :class:`RequestError` carrying its HTTP status: 400 (malformed, or a sentence over its
 limit), 413 (body, batch or tokens per request over their limit), 415 (content type).
+
+Standard library only (and :mod:`ner_tagger.answers`): the TF Serving endpoint's ``inference.py`` parses
+requests with this module too, shipped beside it, so both endpoints accept the same requests.
 """
 import dataclasses
 import json
 import os
-from typing import List, Mapping, Optional, Tuple, Union
+from typing import List, Mapping, Optional, Tuple
 
-Sentence = Union[str, List[str]]  # raw text, or pre-tokenised
+from ner_tagger.answers import Sentence
 
 
 class RequestError(Exception):

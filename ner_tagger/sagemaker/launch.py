@@ -25,6 +25,8 @@ TensorFlow line the estimator API runs on.
 import json
 import os
 import shlex
+import shutil
+import tempfile
 from typing import Any, Dict, Optional
 
 from ner_tagger.errors import HParamsError
@@ -35,12 +37,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
 TRAIN_ENTRY = source.ENTRY
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
+# What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
+# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
+# an interpreter without site-packages).
+SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
 REFUSED_DISTRIBUTIONS = ("multi_worker_mirrored_strategy",)
 # SageMaker's limits: training job names 63 characters, tuning job names 32.
 JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
+# The SDK's local mode (instance_type "local"/"local_gpu") refuses spot training and checkpoint_s3_uri
+# (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
+# checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
+LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
 
 
 def load_config(path: str) -> Dict[str, Any]:
@@ -95,11 +105,13 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
     """The ``TensorFlow`` estimator for job ``job_name`` (picked by :func:`new_job_name` when None; kept as
     ``estimator.ner_job_name`` for ``fit``). ``source_dir``: a staged folder (default: stage one now under
     ``build/``). ``checkpoint_name``: the checkpoint sub-prefix, default the job name (a tuning job passes
-    its own name)."""
+    its own name). With a local instance type (the SDK's local mode) the config's spot and checkpoint
+    settings are left out: the SDK refuses them there (:data:`LOCAL_INSTANCE_TYPES`)."""
     from sagemaker.tensorflow import TensorFlow
 
     job_name = job_name or new_job_name(config)
     source_dir = source_dir or source.prepare()
+    local = config["instance_type"] in LOCAL_INSTANCE_TYPES
     kwargs = dict(entry_point=TRAIN_ENTRY, source_dir=source_dir,
                   framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION, role=role,
                   instance_type=config["instance_type"], instance_count=config.get("instance_count", 1),
@@ -107,7 +119,7 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
                   metric_definitions=metrics.METRIC_DEFINITIONS,
                   base_job_name=config.get("base_job_name", "ner-tagger"),
                   max_run=config.get("max_run", 24 * 3600), sagemaker_session=session)
-    if config.get("use_spot_instances"):
+    if config.get("use_spot_instances") and not local:
         # max_wait (>= max_run) bounds waiting for spot capacity plus running; checkpoints make restarts cheap.
         kwargs.update(use_spot_instances=True, max_wait=config.get("max_wait", kwargs["max_run"]))
     for key in ("output_path", "volume_size"):
@@ -120,7 +132,7 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
     if code_location:
         kwargs["code_location"] = code_location
     checkpoints = checkpoint_uri(config, checkpoint_name or job_name)
-    if checkpoints:
+    if checkpoints and not local:
         kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
         kwargs["distribution"] = DISTRIBUTIONS[config["distribution"]]
@@ -158,7 +170,18 @@ def make_model(model_data: str, config: Dict[str, Any], role: str, session=None)
     from sagemaker.tensorflow import TensorFlowModel
 
     return TensorFlowModel(model_data=model_data, role=role, framework_version=FRAMEWORK_VERSION,
-                           entry_point=SERVE_ENTRY, source_dir=SERVE_SOURCE, sagemaker_session=session)
+                           entry_point=SERVE_ENTRY, source_dir=SERVE_SOURCE,
+                           dependencies=[stage_serving_package()], sagemaker_session=session)
+
+
+def stage_serving_package(dest: Optional[str] = None) -> str:
+    """Copy :data:`SERVE_MODULES` into ``<dest>/ner_tagger`` (default: a new temporary folder, kept: the
+    SDK repacks the model at deploy time) and return that package folder."""
+    package = os.path.join(dest or tempfile.mkdtemp(prefix="ner-tagger-serving-"), "ner_tagger")
+    for name in SERVE_MODULES:
+        os.makedirs(os.path.join(package, os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, "ner_tagger", name), os.path.join(package, name))
+    return package
 
 
 def deploy(model, config: Dict[str, Any]):
