@@ -104,3 +104,21 @@ def sigterm_after(proc, pattern, timeout, wait=90):
         if proc.poll() is None:
             proc.kill()
     return "".join(lines) + rest
+
+
+# Two sentences, the second padded; "Zorblax" and its "Z"/"x"... are out of vocabulary on purpose (model_fn
+# and network tests).
+WORDS = [["Alice", "met", "Zorblax", "in", "Paris", "."], ["Ωmega", "works", "", "", "", ""]]
+TAGS = [["B-PER", "O", "B-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "O", "O", "O", "O"]]
+LENGTHS = [6, 2]
+
+
+@pytest.fixture(scope="module")
+def vocab_dir(tmp_path_factory):
+    """Vocabularies built from 50 synthetic sentences."""
+    from ner_tagger import conll, vocab
+
+    sentences = [conll.Sentence(tuple(t), tuple(g), 1) for t, g in synthetic_sentences(50, 5)]
+    directory = str(tmp_path_factory.mktemp("vocab"))
+    vocab.build(sentences, lambda words: list(words)).save(directory)
+    return directory

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY, synthetic_sentences
+from conftest import LENGTHS, TAGS, TINY, WORDS
 
-from ner_tagger import conll, vocab
+from ner_tagger import vocab
 from ner_tagger.hparams import HParams
 from ner_tagger.model_fn import model_fn
 
@@ -13,22 +13,8 @@ pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subproce
 Modes = tf.estimator.ModeKeys
 
 
-@pytest.fixture(scope="module")
-def vocab_dir(tmp_path_factory):
-    sentences = [conll.Sentence(tuple(t), tuple(g), 1) for t, g in synthetic_sentences(50, 5)]
-    directory = str(tmp_path_factory.mktemp("vocab"))
-    vocab.build(sentences, lambda words: list(words)).save(directory)
-    return directory
-
-
 def params_for(vocab_dir, **overrides):
     return dict(HParams.from_dict(dict(TINY, **overrides)).to_dict(), vocab_dir=vocab_dir)
-
-
-# Two sentences, the second padded; "Zorblax" and its "Z"/"x"... are out of vocabulary on purpose.
-WORDS = [["Alice", "met", "Zorblax", "in", "Paris", "."], ["Ωmega", "works", "", "", "", ""]]
-TAGS = [["B-PER", "O", "B-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "O", "O", "O", "O"]]
-LENGTHS = [6, 2]
 
 
 def run_mode(mode, params, steps=1):

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY
-from test_model_fn import LENGTHS, WORDS, vocab_dir  # noqa: F401  (fixture)
+from conftest import LENGTHS, TINY, WORDS
 
 from ner_tagger import network
 from ner_tagger.hparams import HParams

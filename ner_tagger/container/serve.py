@@ -17,11 +17,11 @@ import pwd
 import sys
 from typing import List, Mapping, Optional
 
-from ner_tagger.container.paths import MLPaths, has_saved_model
 from ner_tagger.container.payload import Limits
+from ner_tagger.failure import EXIT_USER_ERROR
+from ner_tagger.opt_ml import MLPaths, has_saved_model
 
 APP = "ner_tagger.container.wsgi:application"
-EXIT_USER_ERROR = 2
 
 
 class SettingsError(ValueError):
