@@ -95,7 +95,7 @@ def main(argv=None):
     parser.add_argument("--latency_count", type=int, default=300)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.exported_model import Predictor
 
     predict = _benchmark_predict()
     sentences = [words for words, _ in conll_io.read_conll(args.conll)]

@@ -17,7 +17,7 @@ __all__ = ["model_fn", "train_input_fn", "eval_input_fn", "serving_input_fn"]
 __version__ = "0.1.0"
 
 _PUBLIC = {"model_fn": "ner_tagger.model_fn", "train_input_fn": "ner_tagger.input_fns",
-           "eval_input_fn": "ner_tagger.input_fns", "serving_input_fn": "ner_tagger.serving"}
+           "eval_input_fn": "ner_tagger.input_fns", "serving_input_fn": "ner_tagger.serving_signatures"}
 
 
 def quiet_tensorflow() -> None:

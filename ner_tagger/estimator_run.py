@@ -9,7 +9,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from ner_tagger import dev_evaluation, hooks, input_fns
+from ner_tagger import hooks, in_session_eval, input_fns
 from ner_tagger.dataset import Dataset
 from ner_tagger.hparams import HParams
 from ner_tagger.model_fn import model_fn
@@ -81,7 +81,7 @@ def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
     dev = sorted(data.dev, key=lambda sentence: len(sentence.tokens))
     if in_session:
         keeper = hooks.BestCheckpoint(estimator.model_dir)
-        evaluation = dev_evaluation.DevEvaluationHook(dev, params, hp.eval_every_steps, keeper,
+        evaluation = in_session_eval.DevEvaluationHook(dev, params, hp.eval_every_steps, keeper,
                                                       estimator.eval_dir(), hp.early_stopping_patience)
         estimator.train(train_input, max_steps=steps, hooks=training_hooks + [evaluation])
         return keeper.history

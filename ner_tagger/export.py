@@ -13,7 +13,7 @@ import time
 
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ner_tagger import serving, vocab
+from ner_tagger import serving_signatures, vocab
 from ner_tagger.errors import ModelNotFoundError
 
 STAGING_PREFIX = ".staging-"
@@ -26,7 +26,7 @@ def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict)
     for stale in glob.glob(os.path.join(export_dir, STAGING_PREFIX + "*")):
         shutil.rmtree(stale, ignore_errors=True)
     staging = os.path.join(export_dir, f"{STAGING_PREFIX}{os.getpid()}-{int(time.time())}")
-    built = estimator.export_saved_model(staging, serving.serving_input_fn, checkpoint_path=checkpoint_path)
+    built = estimator.export_saved_model(staging, serving_signatures.serving_input_fn, checkpoint_path=checkpoint_path)
     built = built.decode() if isinstance(built, bytes) else built
     _rename_signatures(built)
     extra = os.path.join(built, "assets.extra")

@@ -12,7 +12,7 @@ import numpy as np
 from ner_tagger import tagging
 
 # TensorFlow and seqeval are imported where they are used: the launcher reads the line formats below
-# (ner_tagger.sagemaker.metrics) on machines that have neither.
+# (ner_tagger.sagemaker.metric_definitions) on machines that have neither.
 
 # One stable, parseable line per evaluation; SageMaker metric_definitions and HPO regexes match it.
 EVAL_LINE = "eval: step={step} f1={f1:.4f} precision={precision:.4f} recall={recall:.4f} loss={loss:.4f}"
@@ -60,7 +60,7 @@ class Collector:
     """Decoded batches in, seqeval's figures over all of them out: one evaluation's Python-side state.
 
     Used through ``py_func`` by the estimator's evaluation graph (:func:`metric_ops`) and directly by the
-    in-session evaluation (``ner_tagger.dev_evaluation``).
+    in-session evaluation (``ner_tagger.in_session_eval``).
     """
 
     def __init__(self, encoding: str, entity_types: Sequence[str]):

@@ -2,7 +2,7 @@
 transitions.
 
 Built once per graph and callable on any batch of raw words, so one set of variables serves the training
-batches and, in the same graph and session, the dev set (``ner_tagger.dev_evaluation``). The graph that
+batches and, in the same graph and session, the dev set (``ner_tagger.in_session_eval``). The graph that
 built a network can hand it to later code (hooks) through :func:`of_graph`.
 """
 import weakref

@@ -48,7 +48,7 @@ def parse_tokens(lines, source):
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.exported_model import Predictor
 
     lines = read_lines(args)
     predictor = Predictor.load(args.model, batch_size=args.batch_size)

@@ -24,7 +24,7 @@ def score_export(model: str, sentences: Sequence, tag_encoding: str = "iob2",
     ``model`` is an export folder (its newest numeric version is used) or a version folder;
     ``tag_encoding`` is that of the sentences' gold tags.
     """
-    from ner_tagger.predictor import Predictor  # TensorFlow
+    from ner_tagger.exported_model import Predictor  # TensorFlow
 
     predictor = Predictor.load(model, batch_size=batch_size)
     predicted = [r["tags"] for r in predictor.predict_tokens([list(s.tokens) for s in sentences])]

@@ -45,7 +45,7 @@ def main():
     parser.add_argument("--latency_count", type=int, default=300)
     args = parser.parse_args()
     from ner_tagger import conll
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.exported_model import Predictor
 
     sentences = [list(s.tokens) for s in conll.read_conll(args.conll)]
     result = {"machine": f"{platform.machine()} {platform.processor() or ''} cpus={_cpus()}".strip(),

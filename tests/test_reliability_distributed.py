@@ -54,7 +54,7 @@ def _step_at_least(minimum):
 
 
 def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_path):
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.exported_model import Predictor
 
     cluster, master, worker, argv = two_host_job(tmp_path, 40, max_steps=MAX_STEPS, eval_every_steps=1000,
                                                  log_every_steps=20)

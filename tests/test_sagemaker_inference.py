@@ -18,7 +18,7 @@ import tensorflow as tf
 from ner_tagger import export
 from ner_tagger.container.app import InvocationsApp
 from ner_tagger.container.payload import RequestError
-from ner_tagger.predictor import Predictor
+from ner_tagger.exported_model import Predictor
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 

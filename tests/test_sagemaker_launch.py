@@ -11,7 +11,7 @@ import pytest
 import sagemaker_harness as harness
 
 from ner_tagger.errors import HParamsError
-from ner_tagger.sagemaker import launch, metrics, source
+from ner_tagger.sagemaker import launch, metric_definitions, source
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 sagemaker = pytest.importorskip("sagemaker")
@@ -85,7 +85,7 @@ def test_training_job_request(config, session, staged):
     assert request["checkpoint_s3_uri"] == config["checkpoint_s3_uri"] + "/ner-job-1"
     assert request["stop_condition"] == {"MaxRuntimeInSeconds": config["max_run"],
                                          "MaxWaitTimeInSeconds": config["max_wait"]}
-    assert request["metric_definitions"] == metrics.METRIC_DEFINITIONS
+    assert request["metric_definitions"] == metric_definitions.METRIC_DEFINITIONS
     assert request["resource_config"]["InstanceType"] == config["instance_type"]
     hps = request["hyperparameters"]
     # What the SDK writes is what the toolkit tests feed the real container (tests/sagemaker_harness.py).
@@ -177,7 +177,7 @@ def test_tuner_maximises_dev_f1(config, session, staged):
     tuner = launch.make_tuner(config, ROLE, session, source_dir=staged)
     assert tuner.objective_metric_name == "dev:f1" and tuner.objective_type == "Maximize"
     assert set(tuner._hyperparameter_ranges) == set(config["tuning"]["ranges"])
-    assert tuner.metric_definitions == metrics.METRIC_DEFINITIONS
+    assert tuner.metric_definitions == metric_definitions.METRIC_DEFINITIONS
 
 
 def test_tuning_job_checkpoints_under_its_own_name(config, session, staged):
@@ -209,7 +209,7 @@ def test_script_trains_then_deploys(monkeypatch, tmp_path, staged):
     assert (kwargs["entry_point"], kwargs["source_dir"]) == ("train_entry.py", staged)
     assert "dependencies" not in kwargs  # the staged folder carries the package
     assert (kwargs["framework_version"], kwargs["py_version"]) == ("2.14", "py310")
-    assert kwargs["metric_definitions"] == metrics.METRIC_DEFINITIONS and kwargs["role"] == ROLE
+    assert kwargs["metric_definitions"] == metric_definitions.METRIC_DEFINITIONS and kwargs["role"] == ROLE
     estimator_cls.return_value.fit.assert_called_once_with({"training": "s3://b/data"}, job_name="ner-job-3",
                                                            wait=True)
     assert model_cls.call_args.kwargs["model_data"] == "s3://ner-bucket/job/output/model.tar.gz"
@@ -238,7 +238,7 @@ def test_dry_run_prints_the_job_definition(capsys, staged):
     assert definition["checkpoint_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/checkpoints/ner-dry-1"
     assert definition["code_location"] == "s3://YOUR-BUCKET/ner-tagger/code"
     assert definition["hyperparameters"]["lstm_implementation"] == '"fused"'
-    assert definition["metric_definitions"] == metrics.METRIC_DEFINITIONS
+    assert definition["metric_definitions"] == metric_definitions.METRIC_DEFINITIONS
     assert "requirements.txt" in definition["source_files"]
 
 

@@ -144,7 +144,7 @@ def test_bad_hyperparameter_fails_the_job_naming_key_and_value(tmp_path, data_di
 
 
 def test_metric_definitions_match_the_jobs_log(jobs):
-    from ner_tagger.sagemaker.metrics import METRIC_DEFINITIONS
+    from ner_tagger.sagemaker.metric_definitions import METRIC_DEFINITIONS
 
     log = _log(jobs["first"])
     line = re.search(r"^.*eval: step=100 .*$", log, re.M).group(0)
@@ -162,7 +162,7 @@ def test_metric_definitions_match_the_jobs_log(jobs):
 def test_objectives_last_value_is_the_exported_models_dev_f1(jobs):
     """SageMaker's final objective value is the last one emitted: the final line, after the export, with
     the exported model's dev F1 (the report's), not the last evaluation's."""
-    from ner_tagger.sagemaker.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC
+    from ner_tagger.sagemaker.metric_definitions import METRIC_DEFINITIONS, OBJECTIVE_METRIC
 
     [objective] = [d["Regex"] for d in METRIC_DEFINITIONS if d["Name"] == OBJECTIVE_METRIC]
     for proc in (jobs["first"], jobs["second"]):

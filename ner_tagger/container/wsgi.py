@@ -15,7 +15,7 @@ log = logging.getLogger("ner_tagger.serve")
 def load_predictor(settings: ServeSettings):
     import tensorflow as tf
 
-    from ner_tagger.predictor import Predictor
+    from ner_tagger.exported_model import Predictor
 
     # Thread pools can be sized only before TensorFlow runs its first op, i.e. before the model loads.
     tf.config.threading.set_intra_op_parallelism_threads(settings.tf_threads)

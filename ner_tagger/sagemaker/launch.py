@@ -2,7 +2,7 @@
 
 ``configs/sagemaker.json`` names the infrastructure (role, instance type and count, spot, ``max_run``/
 ``max_wait``, ``checkpoint_s3_uri`` prefix, output path, code location, distribution, endpoint) and the
-hyperparameters. The metric definitions come from :mod:`ner_tagger.sagemaker.metrics`, so the regexes
+hyperparameters. The metric definitions come from :mod:`ner_tagger.sagemaker.metric_definitions`, so the regexes
 always match the log lines the code writes. ``scripts/launch_sagemaker.py`` is the command line around
 this module.
 
@@ -31,7 +31,7 @@ from typing import Any, Dict, Optional
 
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import HParams
-from ner_tagger.sagemaker import metrics, source
+from ner_tagger.sagemaker import metric_definitions, source
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
@@ -116,7 +116,7 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
                   framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION, role=role,
                   instance_type=config["instance_type"], instance_count=config.get("instance_count", 1),
                   hyperparameters=dict(config.get("hyperparameters", {})),
-                  metric_definitions=metrics.METRIC_DEFINITIONS,
+                  metric_definitions=metric_definitions.METRIC_DEFINITIONS,
                   base_job_name=config.get("base_job_name", "ner-tagger"),
                   max_run=config.get("max_run", 24 * 3600), sagemaker_session=session)
     if config.get("use_spot_instances") and not local:
@@ -158,8 +158,9 @@ def make_tuner(config: Dict[str, Any], role: str, session=None, job_name: Option
         else:
             kind = ContinuousParameter if spec["type"] == "continuous" else IntegerParameter
             ranges[name] = kind(spec["min"], spec["max"], scaling_type=spec.get("scaling", "Auto"))
-    tuner = HyperparameterTuner(estimator, metrics.OBJECTIVE_METRIC, ranges, metrics.METRIC_DEFINITIONS,
-                                objective_type=metrics.OBJECTIVE_TYPE, max_jobs=tuning.get("max_jobs", 10),
+    tuner = HyperparameterTuner(estimator, metric_definitions.OBJECTIVE_METRIC, ranges,
+                                metric_definitions.METRIC_DEFINITIONS,
+                                objective_type=metric_definitions.OBJECTIVE_TYPE, max_jobs=tuning.get("max_jobs", 10),
                                 max_parallel_jobs=tuning.get("max_parallel_jobs", 2))
     tuner.ner_job_name = job_name
     return tuner

@@ -8,7 +8,7 @@ from typing import Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import export, serving
+from ner_tagger import export, serving_signatures
 from ner_tagger.answers import sentence_answer
 
 
@@ -22,8 +22,8 @@ class Predictor:
         self.encoding = self.params["tag_encoding"]
         self.batch_size = batch_size
         self._model = tf.saved_model.load(version_dir)
-        self._tokens = self._model.signatures[serving.TOKENS_LENGTHS]
-        self._text = self._model.signatures[serving.TEXT]
+        self._tokens = self._model.signatures[serving_signatures.TOKENS_LENGTHS]
+        self._text = self._model.signatures[serving_signatures.TEXT]
 
     @classmethod
     def load(cls, path: str, batch_size: int = 128) -> "Predictor":

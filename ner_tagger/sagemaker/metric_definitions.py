@@ -3,7 +3,7 @@
 SageMaker applies each ``Regex`` to every line the job writes to CloudWatch and records the first capture
 group as the metric's value; a tuning job's final objective value for a training job is the last value it
 recorded. The lines (formats in :mod:`ner_tagger.metrics`, checked against these regexes in
-``tests/test_sagemaker_metrics.py``):
+``tests/test_sagemaker_metric_definitions.py``):
 
 - :data:`~ner_tagger.metrics.EVAL_LINE`, once per dev evaluation during training, e.g.
   ``eval: step=300 f1=0.8123 precision=0.8011 recall=0.8239 loss=1.2345``: the objective's intermediate

@@ -6,12 +6,12 @@ import pytest
 
 from ner_tagger import hooks
 from ner_tagger.metrics import EVAL_LINE, FINAL_LINE
-from ner_tagger.sagemaker import metrics
+from ner_tagger.sagemaker import metric_definitions
 
 
 def _values(line):
     found = {}
-    for definition in metrics.METRIC_DEFINITIONS:
+    for definition in metric_definitions.METRIC_DEFINITIONS:
         match = re.search(definition["Regex"], line)
         if match:
             found[definition["Name"]] = float(match.group(1))
@@ -52,8 +52,8 @@ def test_final_line_is_the_objectives_last_value():
                EVAL_LINE.format(step=900, f1=0.69, precision=0.68, recall=0.7, loss=1.4),
                "07:00:21 dev: f1=0.7200 precision=0.7000 recall=0.7400 entities=122",
                "07:00:21 " + FINAL_LINE.format(f1=0.72, precision=0.7, recall=0.74, support=122)]
-    objective = [_values(line)[metrics.OBJECTIVE_METRIC] for line in job_log if metrics.OBJECTIVE_METRIC in
-                 _values(line)]
+    name = metric_definitions.OBJECTIVE_METRIC
+    objective = [_values(line)[name] for line in job_log if name in _values(line)]
     assert objective == [0.61, 0.72, 0.69, 0.72]  # intermediate values stay (HPO early stopping uses them)
     assert _values(job_log[-1]) == {"dev:f1": 0.72, "dev:precision": 0.7, "dev:recall": 0.74}
 
@@ -70,6 +70,6 @@ def test_other_lines_and_nan_are_no_data_points(line):
 
 
 def test_objective_is_a_defined_metric():
-    names = [d["Name"] for d in metrics.METRIC_DEFINITIONS]
-    assert metrics.OBJECTIVE_METRIC in names and metrics.OBJECTIVE_TYPE == "Maximize"
+    names = [d["Name"] for d in metric_definitions.METRIC_DEFINITIONS]
+    assert metric_definitions.OBJECTIVE_METRIC in names and metric_definitions.OBJECTIVE_TYPE == "Maximize"
     assert len(set(names)) == len(names)
