@@ -134,3 +134,12 @@ def test_predictions_convert_back_to_the_gold_conll_and_spans(offsets_model, tmp
     spans = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     expected = [offsets_record(tokens, tags) for tokens, tags in offsets_model["test"]]
     assert [(r["text"], [tuple(e) for e in r["entities"]]) for r in spans] == expected
+
+
+@pytest.mark.slow
+def test_evaluate_scores_an_export_on_a_manifest(offsets_model, tmp_path):
+    from ner_tagger import evaluate
+
+    manifest = write_manifest(tmp_path / "test.manifest", offsets_model["test"])
+    report, _, sentences, _ = evaluate.evaluate(offsets_model["export"], manifest)
+    assert report["overall"]["f1"] == 1.0 and len(sentences) == len(offsets_model["test"])
