@@ -20,7 +20,9 @@ besides ``source``, ``source-ref`` and ``*-metadata`` (more than one is an error
 ``label`` (a string), ``labels`` (a list of one string, Label Studio) or ``type`` (``predict``'s output).
 A record with ``tokens`` and ``tags`` (IOB2, as ``python -m ner_tagger.predict`` writes) is taken as is.
 
-Offsets count characters (Python ``str`` indices, i.e. Unicode code points), end exclusive.
+Offsets count characters (Python ``str`` indices, i.e. Unicode code points), end exclusive. An entity object
+that also gives its ``text`` (Label Studio, ``predict``) must cover exactly that text: tools that count UTF-16
+units (JavaScript) would otherwise shift every entity after an emoji without anyone noticing.
 """
 import json
 from typing import Iterator, List, Optional, Tuple
@@ -70,7 +72,11 @@ def iter_records(path: str) -> Iterator[Tuple[Place, dict]]:
             if not line:
                 continue
             if first and line.startswith("["):
-                yield from _array_records(path, line + fh.read().decode("utf-8", errors="strict"))
+                try:
+                    rest = fh.read().decode("utf-8")
+                except UnicodeDecodeError as err:
+                    raise DataError(f"not UTF-8 (byte {err.object[err.start]:#04x})", path) from None
+                yield from _array_records(path, line + rest)
                 return
             first = False
             yield Place(path, number), _object(line, Place(path, number))
@@ -161,11 +167,14 @@ def _entity(item, field: str, place: Place) -> Entity:
     if isinstance(item, list):
         if len(item) != 3:
             raise place.error(f"field {field!r}: expected [start, end, label], got {len(item)} values")
-        start, end, label = item
+        (start, end, label), covered = item, None
     elif isinstance(item, dict):
         start = _first(item, ("start", "startOffset"), field, place)
         end = _first(item, ("end", "endOffset"), field, place)
         label = _label(item, field, place)
+        covered = item.get("text")
+        if covered is not None and not isinstance(covered, str):
+            raise place.error(f"field '{field}.text' must be a string")
     else:
         raise place.error(f"field {field!r}: expected [start, end, label] or an object")
     for name, value in (("start", start), ("end", end)):
@@ -173,7 +182,7 @@ def _entity(item, field: str, place: Place) -> Entity:
             raise place.error(f"field {field!r}: {name} {value!r} is not an integer character offset")
     if not isinstance(label, str):
         raise place.error(f"field {field!r}: label {label!r} is not a string")
-    return Entity(start, end, label, field)
+    return Entity(start, end, label, field, covered)
 
 
 def _first(item: dict, keys, field: str, place: Place):

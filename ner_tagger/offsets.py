@@ -18,8 +18,9 @@ from ner_tagger.answers import align_tokens
 
 log = logging.getLogger("ner_tagger")
 
-Entity = collections.namedtuple("Entity", ["start", "end", "label", "field"])
-Entity.__doc__ = "A labelled character span ``[start, end)``; ``field`` says where the record holds it."
+Entity = collections.namedtuple("Entity", ["start", "end", "label", "field", "text"], defaults=(None,))
+Entity.__doc__ = ("A labelled character span ``[start, end)``; ``field`` says where the record holds it; "
+                  "``text``, when the record gives it, is what the span must cover.")
 
 SAMPLES = 5
 _WHITESPACE = re.compile("[\t\n\v\f\r ]+")
@@ -94,6 +95,11 @@ def checked(text: str, entities: Sequence[Entity], place) -> List[Entity]:
         if not (0 <= entity.start < entity.end <= len(text)):
             raise place.error(f"field {entity.field!r}: offsets [{entity.start}, {entity.end}) are not a "
                               f"non-empty span of the text (length {len(text)})")
+        if entity.text is not None and text[entity.start:entity.end] != entity.text:
+            # Tools written in JavaScript may count UTF-16 units: after an emoji every offset is off by one.
+            raise place.error(f"field {entity.field!r}: offsets [{entity.start}, {entity.end}) cover "
+                              f"{text[entity.start:entity.end]!r} but the entity's text is {entity.text!r} "
+                              f"(offsets must count characters, not UTF-16 units or bytes)")
         if not entity.label or _WHITESPACE.search(entity.label) or entity.label == tagging.OUTSIDE:
             raise place.error(f"field {entity.field!r}: label {entity.label!r} must be a non-empty name "
                               f"without spaces (and not 'O')")

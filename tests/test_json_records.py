@@ -57,6 +57,7 @@ def test_span_shapes(tmp_path, record):
     (place, record), = records(write_lines(tmp_path, record))
     text, entities = json_records.span_record(record, place)
     assert [(e.start, e.end, e.label) for e in entities] == [(0, 3, "PER"), (12, 16, "LOC")]
+    assert entities[0].text in (None, "Bob")  # the covered text, where the record gives it
 
 
 def test_a_json_array_file_is_read_with_record_numbers(tmp_path):

@@ -78,6 +78,15 @@ def test_bad_entities_are_errors_naming_the_line_and_field(entities, message):
         sentence("abc def", entities)
 
 
+def test_an_entity_whose_text_disagrees_with_its_offsets_is_an_error():
+    """Offsets counted in UTF-16 units (JavaScript tools) are one off after an emoji."""
+    text = "\U0001F600 Bob and Alice"
+    assert sentence(text, [E(2, 5, "PER", "e[0]", "Bob")])[0].tags == ("O", "B-PER", "O", "O")
+    with pytest.raises(DataError, match=r"^f.jsonl:7: field 'e\[0\]': offsets \[3, 6\) cover 'ob ' but the "
+                                        r"entity's text is 'Bob' \(offsets must count characters"):
+        sentence(text, [E(3, 6, "PER", "e[0]", "Bob")])
+
+
 def test_empty_text_is_an_error():
     with pytest.raises(DataError, match=r"^f.jsonl:7: the text is empty"):
         sentence("   ", [])
