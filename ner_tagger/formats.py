@@ -42,6 +42,8 @@ def _format_of(line: bytes) -> str:
 
 def iter_sentences(path: str, hp: HParams, file_format: str = "auto") -> Iterator[conll.Sentence]:
     """The sentences of ``path``; ``file_format`` is one of :data:`FORMATS` or ``auto``."""
+    if file_format not in ("auto",) + FORMATS:
+        raise ValueError(f"unknown file format {file_format!r}; expected auto or one of {', '.join(FORMATS)}")
     file_format = detect(path) if file_format == "auto" else file_format
     if file_format == "conll":
         yield from conll.read_conll(path, hp.tag_scheme, hp.tag_encoding)

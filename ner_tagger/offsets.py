@@ -77,16 +77,20 @@ def to_sentence(text: str, entities: Sequence[Entity], tokenize: Callable[[str],
         start, end = _trimmed(text, entity.start, entity.end)
         if start in starts and end in ends:
             token_spans.append((entity.label, starts[start], ends[end]))
-            continue
-        what = (f"{place.where()} {entity.field} {entity.label} [{entity.start}, {entity.end}) "
-                f"{text[entity.start:entity.end]!r} in {_around(text, entity.start, entity.end)!r}")
-        if on_mismatch == "error":
-            raise place.error(f"field {entity.field!r}: entity {entity.label} [{entity.start}, {entity.end}) "
-                              f"{text[entity.start:entity.end]!r} does not start and end on token boundaries "
-                              f"(tokens: {' | '.join(tokens)}); span_mismatch=drop drops such entities")
-        counts.add_mismatch(what)
+        else:
+            _mismatch(text, tokens, entity, on_mismatch, counts, place)
     tags = tagging.from_spans(token_spans, len(tokens), encoding)
     return conll.Sentence(tuple(tokens), tuple(tags), place.number)
+
+
+def _mismatch(text: str, tokens: List[str], entity: Entity, on_mismatch: str, counts: SpanCounts, place) -> None:
+    covered = text[entity.start:entity.end]
+    if on_mismatch == "error":
+        raise place.error(f"field {entity.field!r}: entity {entity.label} [{entity.start}, {entity.end}) "
+                          f"{covered!r} does not start and end on token boundaries (tokens: "
+                          f"{' | '.join(tokens)}); span_mismatch=drop drops such entities")
+    counts.add_mismatch(f"{place.where()} {entity.field} {entity.label} [{entity.start}, {entity.end}) "
+                        f"{covered!r} in {_around(text, entity.start, entity.end)!r}")
 
 
 def checked(text: str, entities: Sequence[Entity], place) -> List[Entity]:
