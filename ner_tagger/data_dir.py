@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 from ner_tagger.errors import DataError
 
-SUFFIXES = ("", ".txt", ".conll", ".tsv", ".iob", ".bio")
+SUFFIXES = ("", ".txt", ".conll", ".tsv", ".iob", ".bio", ".jsonl", ".manifest", ".json")
 TRAIN_NAMES = ("train", "eng.train", "training")
 DEV_NAMES = ("dev", "valid", "validation", "testa", "eng.testa", "devel")
 TEST_NAMES = ("test", "testb", "eng.testb")

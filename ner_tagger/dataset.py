@@ -5,7 +5,7 @@ import logging
 import random
 from typing import Dict, List, Optional
 
-from ner_tagger import conll, data_dir, tagging
+from ner_tagger import conll, data_dir, formats, tagging
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
@@ -25,14 +25,14 @@ def load_data(hp: HParams, data_dir_path: str, eval_dir_path: Optional[str] = No
     dev_path = data_dir.find_file(eval_dir_path or data_dir_path, hp.dev_file, data_dir.DEV_NAMES, "dev",
                                   required=bool(eval_dir_path))
     test_path = data_dir.find_file(data_dir_path, hp.test_file, data_dir.TEST_NAMES, "test", False)
-    train = conll.read_conll(train_path, hp.tag_scheme, hp.tag_encoding)
+    train = formats.read_sentences(train_path, hp)
     if dev_path:
-        dev = conll.read_conll(dev_path, hp.tag_scheme, hp.tag_encoding)
+        dev = formats.read_sentences(dev_path, hp)
     else:
         train, dev = hold_out(train, hp.dev_fraction, hp.seed)
         log.info("data: no dev file; holding out %d of %d training sentences (seed %d)", len(dev),
                  len(train) + len(dev), hp.seed)
-    test = conll.read_conll(test_path, hp.tag_scheme, hp.tag_encoding) if test_path else None
+    test = formats.read_sentences(test_path, hp) if test_path else None
     for name, sentences in (("dev", dev), ("test", test)):
         unseen = set(tagging.entity_types(t for s in sentences or [] for t in s.tags)) - \
             set(tagging.entity_types(t for s in train for t in s.tags))

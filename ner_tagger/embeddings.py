@@ -1,19 +1,42 @@
-"""Pretrained word vectors from a GloVe or word2vec text file, as an initial embedding matrix.
+"""Pretrained word vectors from a GloVe, word2vec or fastText text file, as an initial embedding matrix.
 
-Formats: GloVe (``word v1 ... vd`` per line) and word2vec text (the same, after a ``count dim`` header).
-Words are matched after the model's normalisation; the first vector of a normalised form wins, since the
-files list frequent (usually lowercase) forms first.
+Formats: GloVe (``word v1 ... vd`` per line), word2vec text and fastText ``.vec`` (the same, after a
+``count dim`` header); any of them gzip-compressed (told by content, whatever the name). Words are matched
+after the model's normalisation; the first vector of a normalised form wins, since the files list frequent
+(usually lowercase) forms first.
+
+A SageMaker ``embeddings`` channel (``SM_CHANNEL_EMBEDDINGS``, ``/opt/ml/input/data/embeddings``) holding one
+such file is used without naming it (:func:`channel_file`).
 """
-from typing import Callable, Dict, List, Set
+import gzip
+import os
+from typing import Callable, Dict, List
 
 import numpy as np
 
 from ner_tagger.errors import DataError
 
+CHANNEL = "embeddings"
 
-def read_words(path: str) -> Set[str]:
-    """The words of an embeddings file (cheap pass used to keep rare train words that have vectors)."""
-    return {word for word, _ in _entries(path, want=None, dim=None)}
+
+def channel_file(directory: str) -> str:
+    """The one vectors file in the ``embeddings`` channel ``directory`` (hidden files ignored)."""
+    try:
+        names = sorted(n for n in os.listdir(directory)
+                       if not n.startswith(".") and os.path.isfile(os.path.join(directory, n)))
+    except OSError as err:
+        raise DataError(f"cannot read the {CHANNEL!r} channel: {err.strerror}", directory) from None
+    if len(names) != 1:
+        found = ", ".join(names) if names else "no file"
+        raise DataError(f"the {CHANNEL!r} channel must hold exactly one vectors file (GloVe, word2vec or "
+                        f"fastText text, optionally .gz), found {found}; or name one with embeddings_file",
+                        directory)
+    return os.path.join(directory, names[0])
+
+
+def read_words(path: str) -> List[str]:
+    """The words of an embeddings file in file order, each once (a cheap pass: which words have vectors)."""
+    return list(dict.fromkeys(word for word, _ in _entries(path, want=None, dim=None)))
 
 
 def load_matrix(path: str, vocabulary: List[str], dim: int, normalize: Callable, seed: int) -> np.ndarray:
@@ -35,13 +58,27 @@ def load_matrix(path: str, vocabulary: List[str], dim: int, normalize: Callable,
     return matrix, len(found)
 
 
-def _entries(path, want, dim):
+def _open(path):
     try:
-        fh = open(path, encoding="utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        opener = gzip.open if compressed else open
+        return opener(path, "rt", encoding="utf-8", errors="replace")
     except OSError as err:
         raise DataError(f"cannot read embeddings file: {err.strerror}", path) from None
+
+
+def _entries(path, want, dim):
+    fh = _open(path)
     with fh:
-        for number, line in enumerate(fh, 1):
+        lines = enumerate(fh, 1)
+        while True:
+            try:
+                number, line = next(lines)
+            except StopIteration:
+                return
+            except (OSError, EOFError) as err:  # a truncated or corrupt .gz
+                raise DataError(f"cannot read embeddings file: {err}", path) from None
             parts = line.rstrip("\n").rstrip(" ").split(" ")
             if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
                 continue  # word2vec header

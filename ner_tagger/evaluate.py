@@ -1,4 +1,6 @@
-"""``python -m ner_tagger.evaluate``: score an exported model on a CoNLL file (seqeval, entity level).
+"""``python -m ner_tagger.evaluate``: score an exported model on a labelled file (seqeval, entity level).
+
+The file is CoNLL, a Ground Truth manifest or JSONL with character offsets (:mod:`ner_tagger.formats`).
 
 Prints seqeval's report (overall and per type); ``--json`` writes the same figures as JSON and
 ``--predictions`` writes the file back with a third column of predicted tags (IOB2).
@@ -14,22 +16,27 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m ner_tagger.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="Export folder (newest numeric version is used) or a version folder.")
-    parser.add_argument("conll", help="CoNLL file with gold tags (token first column, tag last).")
+    parser.add_argument("conll", help="File with gold tags: CoNLL (token first column, tag last), a Ground Truth "
+                                      "manifest or JSONL with character offsets.")
     parser.add_argument("--tag_scheme", default="auto", choices=TAG_SCHEMES, help="Scheme of the file.")
+    parser.add_argument("--label_attribute", default="", help="Ground Truth label attribute (default: the one).")
     parser.add_argument("--json", help="Also write the figures to this JSON file.")
     parser.add_argument("--predictions", help="Write token, gold tag, predicted tag (CoNLL) here.")
     parser.add_argument("--batch_size", type=int, default=128, help="Sentences per model call.")
     return parser
 
 
-def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: int = 128):
+def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: int = 128,
+             label_attribute: str = ""):
     """Return ``(report, seqeval_text, sentences, predicted_tags)`` for ``conll_path``."""
     from seqeval.metrics import classification_report
 
-    from ner_tagger import conll
+    from ner_tagger import formats
+    from ner_tagger.hparams import HParams
     from ner_tagger.report import score_export
 
-    sentences = conll.read_conll(conll_path, tag_scheme, "iob2")
+    hp = HParams(tag_scheme=tag_scheme, tag_encoding="iob2", label_attribute=label_attribute)
+    sentences = formats.read_sentences(conll_path, hp)
     report, gold, predicted = score_export(model, sentences, "iob2", batch_size)
     text = classification_report(gold, predicted, digits=4, zero_division=0)
     return report, text, sentences, predicted
@@ -39,7 +46,8 @@ def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
-    report, text, sentences, predicted = evaluate(args.model, args.conll, args.tag_scheme, args.batch_size)
+    report, text, sentences, predicted = evaluate(args.model, args.conll, args.tag_scheme, args.batch_size,
+                                                  args.label_attribute)
     print(text)
     o = report["overall"]
     print(f"overall: f1={o['f1']:.4f} precision={o['precision']:.4f} recall={o['recall']:.4f} "

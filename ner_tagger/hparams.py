@@ -17,6 +17,8 @@ ENCODINGS = ("iob2", "iobes")
 CHAR_REPRESENTATIONS = ("cnn", "lstm", "none")
 LSTM_IMPLEMENTATIONS = ("keras", "fused")
 OPTIMIZERS = ("adam", "lazy_adam")
+SPAN_MISMATCH = ("drop", "error")
+OFFSETS_TOKENIZERS = ("text_signature", "whitespace")
 
 
 def _field(default, help, choices=None, low=None, high=None, secret=False):
@@ -39,6 +41,17 @@ class HParams:
     tag_encoding: str = _field("iobes", "Scheme the model predicts in. IOBES gives the CRF explicit "
                                         "entity ends (Lample et al., 2016); outputs are also given as IOB2.",
                                choices=ENCODINGS)
+    label_attribute: str = _field("", "Ground Truth manifests: the label attribute (the labeling job's name) that "
+                                      "holds the entities. Empty: the one attribute besides source and "
+                                      "*-metadata.")
+    span_mismatch: str = _field("drop", "Files with character offsets: an entity that does not start and end on "
+                                        "token boundaries is dropped (counted, logged with a sample, in the "
+                                        "report) or stops the run (error).", choices=SPAN_MISMATCH)
+    offsets_tokenizer: str = _field("text_signature", "How text with character offsets is split into tokens: "
+                                                      "the serving text signature's rules (what raw text "
+                                                      "gets at prediction), or whitespace only (text that "
+                                                      "is already tokens joined by spaces).",
+                                    choices=OFFSETS_TOKENIZERS)
     min_word_count: int = _field(1, "Train words seen fewer times map to the OOV id (unless present in the "
                                     "embeddings file). Recommended 1-2 on small data sets.", low=1)
     lowercase: bool = _field(True, "Lowercase words before the word lookup (characters keep their case).")
@@ -48,8 +61,13 @@ class HParams:
     # --- model ---
     word_dim: int = _field(100, "Word embedding size (must equal the embeddings file's if one is given).",
                            low=1, high=2048)
-    embeddings_file: str = _field("", "GloVe or word2vec text file to initialise word embeddings; empty: "
-                                      "random initialisation.")
+    embeddings_file: str = _field("", "GloVe, word2vec or fastText (.vec) text file, optionally .gz, to "
+                                      "initialise word embeddings. Empty: the one file of the 'embeddings' "
+                                      "channel if the job has one, else random initialisation.")
+    embeddings_vocab_max: int = _field(100000, "Words with a pretrained vector that are not in train join the "
+                                                "vocabulary (so they are known at test time), the file's first "
+                                                "(most frequent) ones up to this many; each costs word_dim "
+                                                "floats in the export. 0: train words only.", low=0)
     embeddings_trainable: bool = _field(True, "Fine-tune the word embeddings.")
     char_representation: str = _field("cnn", "Character features: cnn (fast), lstm (Lample et al.) or none.",
                                        choices=CHAR_REPRESENTATIONS)
@@ -231,7 +249,8 @@ def _range_problem(f, value):
 # each changes a variable's shape or set (the optimizer's slots, the moving averages), or what the saved
 # vocabularies and tag ids mean. Value: how to compare (``bool`` for ema_decay: any two non-zero decays
 # keep the same variables). Not listed, and free to change on resume: learning rate, dropout, batch size,
-# epochs, lstm_implementation (same weights either way), min_word_count (a resumed run reuses its vocab).
+# epochs, lstm_implementation (same weights either way), min_word_count and embeddings_vocab_max (a resumed
+# run reuses its vocab).
 RESUME_KEYS = {
     "word_dim": None, "embeddings_file": None, "char_representation": None, "char_dim": None,
     "char_filters": None, "char_kernel_size": None, "char_lstm_units": None, "lstm_units": None,

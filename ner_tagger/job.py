@@ -38,6 +38,7 @@ class JobSettings:
     eval_dir: Optional[str] = None  # a separate folder holding the dev file (an eval channel)
     # What SageMaker tars into model.tar.gz: the chief fails the job unless a servable model is there.
     servable_dir: Optional[str] = None
+    embeddings_dir: Optional[str] = None  # an ``embeddings`` channel: its one vectors file is used
 
 
 def run(settings: JobSettings) -> dict:
@@ -51,7 +52,8 @@ def run(settings: JobSettings) -> dict:
                                               settings.hparams.keep_checkpoint_max)
     with hook.installed():
         report = pipeline(settings.hparams, settings.data_dir, settings.model_dir, settings.export_dir,
-                          settings.output_dir, eval_dir_path=settings.eval_dir, extra_hooks=[hook])
+                          settings.output_dir, eval_dir_path=settings.eval_dir, extra_hooks=[hook],
+                          embeddings_dir=settings.embeddings_dir)
     if role.is_chief:
         if settings.servable_dir:
             check_servable(settings.servable_dir)
@@ -62,13 +64,14 @@ def run(settings: JobSettings) -> dict:
 
 def pipeline(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
              output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None,
-             extra_hooks: Sequence = ()) -> dict:
+             extra_hooks: Sequence = (), embeddings_dir: Optional[str] = None) -> dict:
     """Data -> vocabularies -> estimator run -> export -> report, in this process, whatever its role.
 
     Trains on ``data_dir_path``, exports to ``export_dir/<version>``, returns (and writes) the report.
 
     ``eval_dir_path`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
-    dev file. ``model_dir`` holds checkpoints; an existing one is resumed from its newest checkpoint.
+    dev file; ``embeddings_dir`` an optional ``embeddings`` channel. ``model_dir`` holds checkpoints; an
+    existing one is resumed from its newest checkpoint.
     Distributed (parameter-server) training is set up by ``RunConfig`` from ``TF_CONFIG``.
     """
     from ner_tagger import estimator_run  # TensorFlow
@@ -76,6 +79,7 @@ def pipeline(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: s
     from ner_tagger.hooks import best_checkpoint
 
     started = time.time()
+    hparams = model_params.with_embeddings_channel(hparams, embeddings_dir)
     data = dataset.load_data(hparams, data_dir_path, eval_dir_path)
     params = model_params.prepare_model_dir(hparams, data, model_dir)
     estimator = estimator_run.make_estimator(hparams, model_dir, params)

@@ -1,6 +1,7 @@
 """The vocabulary stage of a job: the ``params`` that ``model_fn`` reads, and what they point to in the
 checkpoint folder: vocabularies, the optional embedding matrix and ``params.json``. A resumed run keeps
 what is already there."""
+import dataclasses
 import logging
 import os
 
@@ -40,11 +41,7 @@ def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
         vocabulary = vocab.Vocabulary.load(vocab_dir)
         log.info("vocab: reusing %s (resuming)", vocab_dir)
     else:
-        keep = embeddings.read_words(hp.embeddings_file) if hp.embeddings_file else None
-        normalize = normalizer(hp)
-        if keep:
-            keep = set(normalize(sorted(keep)))
-        vocabulary = vocab.build(data.train, normalize, hp.min_word_count, keep)
+        vocabulary = _build_vocabulary(hp, data)
         vocabulary.save(vocab_dir)
     if hp.embeddings_file:
         params["embeddings_npy"] = _embedding_matrix(hp, vocabulary, model_dir)
@@ -52,6 +49,34 @@ def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
              len(vocabulary.tags), ", ".join(vocabulary.entity_types))
     hp.save(os.path.join(model_dir, "params.json"))
     return params
+
+
+def with_embeddings_channel(hp: HParams, channel_dir) -> HParams:
+    """``hp`` with ``embeddings_file`` pointing into the ``embeddings`` channel: the name given (relative to
+    the channel), or, with none given, the channel's one file. Without a channel, ``hp`` as it is."""
+    if not channel_dir:
+        return hp
+    if hp.embeddings_file:
+        inside = os.path.join(channel_dir, hp.embeddings_file)
+        return dataclasses.replace(hp, embeddings_file=inside) if os.path.isfile(inside) else hp
+    path = embeddings.channel_file(channel_dir)
+    log.info("embeddings: using %s from the %r channel", path, embeddings.CHANNEL)
+    return dataclasses.replace(hp, embeddings_file=path)
+
+
+def _build_vocabulary(hp: HParams, data: Dataset) -> vocab.Vocabulary:
+    """Train's words, plus (up to ``embeddings_vocab_max``, in file order) words that only the embeddings
+    file has, so that a test-time word with a pretrained vector does not fall to the OOV id."""
+    normalize = normalizer(hp)
+    if not hp.embeddings_file:
+        return vocab.build(data.train, normalize, hp.min_word_count)
+    forms = normalize(embeddings.read_words(hp.embeddings_file))
+    train_forms = set(normalize(sorted({t for s in data.train for t in s.tokens})))
+    extra = [f for f in dict.fromkeys(forms) if f not in train_forms][:hp.embeddings_vocab_max]
+    vocabulary = vocab.build(data.train, normalize, hp.min_word_count, set(forms), extra)
+    log.info("vocab: %d words from the embeddings file only (embeddings_vocab_max=%d, %d such words in it)",
+             len(extra), hp.embeddings_vocab_max, len(set(forms) - train_forms))
+    return vocabulary
 
 
 def _embedding_matrix(hp, vocabulary, model_dir):

@@ -9,21 +9,12 @@ from typing import Tuple
 import tensorflow as tf
 
 from ner_tagger.answers import align_tokens  # noqa: F401 (its home is the TF-free module)
-
-# Tweet-friendly rules that only insert spaces, so every token stays a substring of the text (which is
-# what lets ``answers.align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
-# ("It 's", "do n't") and sentence punctuation split off, URLs, @handles, #tags and emoticons kept whole.
-_SPLIT_RULES = (
-    (r"(?i)([a-z])(n['’]t)(\s|$)", r"\1 \2\3"),
-    (r"(?i)([a-z])(['’](?:s|m|d|re|ve|ll))(\s|$)", r"\1 \2\3"),
-    (r"([^\s.,!?;:\"”)\]…])([.,!?;:\"”)\]…]+)(\s|$)", r"\1 \2\3"),
-    (r"(^|\s)([\"“(\[]+)([^\s])", r"\1\2 \3"),
-)
+from ner_tagger.text_rules import SPLIT_RULES  # TF-free, so data with offsets is split the same way
 
 
 def split_text(text: tf.Tensor) -> tf.Tensor:
     """Split a batch of sentences ``[batch]`` into tokens ``[batch, time]``, padded with ``""``."""
-    for pattern, rewrite in _SPLIT_RULES:
+    for pattern, rewrite in SPLIT_RULES:
         text = tf.strings.regex_replace(text, pattern, rewrite)
     return tf.strings.split(text).to_tensor(default_value="")
 

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     paths.add_argument("--eval_dir", "--eval-dir", default=_eval_channel(),
                        help="Optional separate folder holding the dev file. Default: $SM_CHANNEL_EVAL or "
                             "$SM_CHANNEL_DEV if set.")
+    paths.add_argument("--embeddings_dir", "--embeddings-dir", default=os.environ.get("SM_CHANNEL_EMBEDDINGS"),
+                       help="Optional folder holding one pretrained vectors file, used when embeddings_file is "
+                            "empty (or names a file in it). Default: $SM_CHANNEL_EMBEDDINGS.")
     paths.add_argument("--model_dir", "--model-dir", default=None,
                        help="Checkpoint folder (resumed if it has checkpoints). An s3:// URI (as SageMaker "
                             "passes) or none: /opt/ml/checkpoints when it exists, else a temporary folder.")
@@ -72,7 +75,7 @@ def main(argv=None) -> int:
     model_dir = checkpoint_dir(args.model_dir)
     try:
         job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
-                                eval_dir=args.eval_dir))
+                                eval_dir=args.eval_dir, embeddings_dir=args.embeddings_dir))
     except TrainingInterrupted as stop:
         # SIGTERM (Ctrl-C's batch-system cousin, spot reclaim) checkpointed after the current step.
         again = "the same command" if args.model_dir else f"the same command with --model_dir {model_dir}"

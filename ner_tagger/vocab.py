@@ -50,12 +50,14 @@ class Vocabulary:
         return cls(**entries)
 
 
-def build(sentences, normalize, min_count: int = 1, keep: Optional[Set[str]] = None) -> Vocabulary:
+def build(sentences, normalize, min_count: int = 1, keep: Optional[Set[str]] = None,
+          extra: Iterable[str] = ()) -> Vocabulary:
     """Build vocabularies from training ``sentences``.
 
     ``normalize`` maps a list of raw tokens to their lookup forms (the same op the graph applies). Words
     seen fewer than ``min_count`` times are left out unless they are in ``keep`` (words of a pretrained
-    embeddings file), so rare words with a pretrained vector still get it.
+    embeddings file), so rare words with a pretrained vector still get it. ``extra`` (normalised forms)
+    join the words whether or not train has them: pretrained words, known at test time.
     """
     raw_counts = collections.Counter(token for s in sentences for token in s.tokens)
     raw = sorted(raw_counts)
@@ -63,7 +65,8 @@ def build(sentences, normalize, min_count: int = 1, keep: Optional[Set[str]] = N
     for token, form in zip(raw, normalize(raw)):
         counts[form] += raw_counts[token]
     keep = keep or set()
-    words = sorted(w for w, c in counts.items() if (c >= min_count or w in keep) and _storable(w))
+    words = {w for w, c in counts.items() if c >= min_count or w in keep} | set(extra)
+    words = sorted(w for w in words if _storable(w))
     chars = sorted({ch for token in raw for ch in token if _storable(ch)})
     tags = _tag_order(tag for s in sentences for tag in s.tags)
     return Vocabulary(words=words, chars=chars, tags=tags)

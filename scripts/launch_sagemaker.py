@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--training", help="S3 URI of the training channel (train and dev files). "
                                            "Default: the config's inputs.training.")
     parser.add_argument("--eval", help="Optional S3 URI of a separate eval channel holding the dev file.")
+    parser.add_argument("--embeddings", help="Optional S3 URI of an embeddings channel: one GloVe, word2vec or "
+                                             "fastText text file (optionally .gz), used without naming it.")
     parser.add_argument("--job_name", help="Training (or tuning) job name; default: base_job_name plus a "
                                            "timestamp. The job's checkpoints go to <checkpoint_s3_uri>/<name>.")
     parser.add_argument("--no-deploy", dest="deploy", action="store_false", help="Train only.")
@@ -68,6 +70,8 @@ def main(argv=None, session=None) -> int:
         inputs["training"] = args.training
     if args.eval:
         inputs["eval"] = args.eval
+    if args.embeddings:
+        inputs["embeddings"] = args.embeddings
     if not role or "training" not in inputs:
         print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training", file=sys.stderr)
         return 2

@@ -285,3 +285,15 @@ def test_launcher_dry_run_in_a_venv_without_tensorflow(tmp_path):
     assert definition["image_uri"].endswith("/tensorflow-training:2.14-cpu-py310")
     assert definition["checkpoint_s3_uri"].endswith("/checkpoints/ner-no-tf-1")
     assert any(f.startswith("wheels/tensorflow_addons-") for f in definition["source_files"])
+
+
+def test_embeddings_channel_is_launched_and_unknown_channels_refused(capsys, staged, tmp_path):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--source-dir", staged,
+                                  "--training", "s3://b/data", "--embeddings", "s3://b/glove.6B.100d.txt.gz",
+                                  "--region", "eu-west-1"]) == 0
+    inputs = json.loads(capsys.readouterr().out)["inputs"]
+    assert inputs == {"training": "s3://b/data", "embeddings": "s3://b/glove.6B.100d.txt.gz"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(dict(launch.load_config(CONFIG), inputs={"training": "s3://b", "vectors": "s3://v"})))
+    with pytest.raises(HParamsError, match=r"bad\.json: inputs: unknown channel\(s\) 'vectors'; the job reads "):
+        launch.load_config(str(bad))

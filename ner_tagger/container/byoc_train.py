@@ -1,6 +1,7 @@
 """``train``: the training half of the SageMaker container contract.
 
-Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/``, writes the SavedModel (its
+Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/`` (``training``, optional ``eval``
+and ``embeddings``), writes the SavedModel (its
 vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to ``/opt/ml/checkpoints``
 (a restarted or spot-resumed job continues from them) and ``eval_report.json`` to ``/opt/ml/output/data``.
 
@@ -41,7 +42,7 @@ def train(paths: MLPaths) -> dict:
     # Checkpoints in /opt/ml/checkpoints: a restarted (spot) job resumes from them.
     return job.run(job.JobSettings(hparams, channels.training, paths.checkpoints, paths.model_dir,
                                    output_dir=paths.output_data, eval_dir=channels.eval,
-                                   servable_dir=paths.model_dir))
+                                   servable_dir=paths.model_dir, embeddings_dir=channels.embeddings))
 
 
 def main(paths: MLPaths = None) -> int:

@@ -9,7 +9,8 @@
 ``/opt/ml/input/data/<channel>/``.
 
 Channels: ``training`` (or ``train``) holds the train file and usually the dev file; an optional
-``eval``/``validation``/``dev`` channel holds the dev file instead.
+``eval``/``validation``/``dev`` channel holds the dev file instead; an optional ``embeddings`` channel holds
+one pretrained vectors file.
 """
 import dataclasses
 import json
@@ -23,6 +24,7 @@ from ner_tagger.opt_ml import MLPaths
 
 TRAINING_CHANNELS = ("training", "train")
 EVAL_CHANNELS = ("eval", "validation", "dev")
+EMBEDDINGS_CHANNELS = ("embeddings",)
 # CreateTrainingJob's ChannelName pattern; anything else (``..``, ``a/b``) could lead out of input/data.
 CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -86,6 +88,7 @@ def read_input_data_config(path: str) -> Dict[str, dict]:
 class Channels:
     training: str
     eval: Optional[str]
+    embeddings: Optional[str] = None
 
 
 def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) -> Channels:
@@ -109,7 +112,8 @@ def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) ->
     if training is None:
         raise DataError(f"no training channel: expected a folder named {' or '.join(TRAINING_CHANNELS)} "
                         f"(channels present: {', '.join(_present(paths)) or 'none'})", paths.data_dir)
-    return Channels(training, _first_existing(paths, EVAL_CHANNELS, declared))
+    return Channels(training, _first_existing(paths, EVAL_CHANNELS, declared),
+                    _first_existing(paths, EMBEDDINGS_CHANNELS, declared))
 
 
 def check_channel_name(name: str) -> None:

@@ -51,12 +51,16 @@ JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
 # checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
+# Channels the training job reads (train.py's SM_CHANNEL_* defaults, container/environment.py's folders):
+# training (train, dev, test files), eval or dev (a separate dev file), embeddings (one vectors file).
+CHANNELS = ("training", "train", "eval", "validation", "dev", "embeddings")
 
 
 def load_config(path: str) -> Dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
     check_hyperparameters(config.get("hyperparameters", {}))
+    check_channels(path, config.get("inputs", {}))
     if config.get("distribution") in REFUSED_DISTRIBUTIONS:
         from ner_tagger.cluster import MWMS_REFUSAL
 
@@ -67,6 +71,14 @@ def load_config(path: str) -> Dict[str, Any]:
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
     return config
+
+
+def check_channels(path: str, inputs: Dict[str, Any]) -> None:
+    """Only channels the job reads: another name would be downloaded and then ignored."""
+    unknown = sorted(set(inputs) - set(CHANNELS))
+    if unknown:
+        raise HParamsError(f"{path}: inputs: unknown channel(s) {', '.join(map(repr, unknown))}; the job reads "
+                           f"{', '.join(CHANNELS)}")
 
 
 def check_hyperparameters(values: Dict[str, Any]) -> None:

@@ -9,8 +9,9 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   hand with such flags). Values pass
   through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
   (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
-- environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV``,
-  ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
+- environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV`` and
+  ``SM_CHANNEL_EMBEDDINGS`` (one vectors file), ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``,
+  ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
 Exit codes and the failure file are the job's (:mod:`ner_tagger.failure`): 0 done, 2 bad input or no
 SavedModel in ``SM_MODEL_DIR`` after training, 143 interrupted after a checkpoint, 1 anything else; the reason,
@@ -53,7 +54,8 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
              env.hosts or "-", model_dir, args.model_dir)
     return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
                                    args.output_dir or model_dir, eval_dir=args.eval_dir,
-                                   servable_dir=env.model_dir or args.export_dir))
+                                   servable_dir=env.model_dir or args.export_dir,
+                                   embeddings_dir=args.embeddings_dir))
 
 
 def _flags(argv) -> dict:
