@@ -17,7 +17,9 @@ def model_fn(features, labels, mode, params):
     """Build the tagger for ``mode`` (TRAIN, EVAL or PREDICT) and return its ``EstimatorSpec``."""
     hp = HParams.from_dict({k: v for k, v in params.items() if k in HParams.describe_names()}, source="params")
     training = mode == Modes.TRAIN
-    network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training)
+    # Mixed precision is for training speed; exports (PREDICT) compute in float32 on any machine.
+    network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training,
+                      mixed=hp.mixed_precision and mode != Modes.PREDICT)
     words = features["words"]
     lengths = tf.cast(features["nwords"], tf.int32)
     logits = network(words, lengths, training)
@@ -41,6 +43,10 @@ def model_fn(features, labels, mode, params):
 
 def _train_op(loss, hp):
     optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
+    if hp.mixed_precision:
+        # float16 gradients underflow without a loss scale; the dynamic one halves and skips the step on an
+        # inf/nan gradient, and grows after a run of finite ones.
+        optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(optimizer, "dynamic")
     # The v1 optimizer's gradients, whichever optimizer applies them: tf.gradients' placement breaks
     # parameter-server training (gradient ops colocated across the ps and worker jobs).
     grads_and_vars = optimizer.compute_gradients(loss)
