@@ -39,14 +39,15 @@ def variants(models):
 
 
 def interleaved(runs, sentences, rounds):
-    """Per variant, the samples (ms) of every round; round r times variant i after variant i-1."""
+    """Per variant, the samples (ms) of every round. Each sentence is timed by every variant in turn (the
+    order rotating from sentence to sentence), so a burst of load on the shared machine lands on all alike."""
     samples = {label: [] for label, _, _ in runs}
     for _, predictor, scores in runs:  # warm-up: tracing, table initialisation
         for words in sentences[:5]:
             predictor.predict_tokens([words], scores=scores)
     for _ in range(rounds):
-        for label, predictor, scores in runs:
-            for words in sentences:
+        for index, words in enumerate(sentences):
+            for label, predictor, scores in runs[index % len(runs):] + runs[:index % len(runs)]:
                 started = time.perf_counter()
                 predictor.predict_tokens([words], scores=scores)
                 samples[label].append((time.perf_counter() - started) * 1000)
