@@ -39,8 +39,8 @@ def marginals(logits, lengths, transition_params):
 
     Forward-backward in log space, both directions in one loop: the backward scores are the forward
     recursion run on each sentence reversed with the transitions transposed. This replaced the gradient of
-    ``log Z`` (the same numbers), whose backward loop pushed and popped a stack per token and cost half of a
-    one-sentence prediction (scripts/benchmark.py, docs/benchmark.md).
+    ``log Z`` (the same numbers), whose backward loop pushed and popped a stack per token and cost about
+    half of a one-sentence prediction (scripts/benchmark_latency.py, docs/benchmark.md).
     """
     mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
     backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
@@ -53,21 +53,23 @@ def marginals(logits, lengths, transition_params):
 
 def _forward_both_ways(forwards, backwards, mask, transition_params):
     """``alpha_t(k) = x_t(k) + logsumexp_j(alpha_{t-1}(j) + T[j, k])`` over ``forwards`` with ``T`` and over
-    ``backwards`` with ``T`` transposed; padded steps keep the previous value. Both ``[batch, time, tags]``."""
-    to_time_major = [1, 0, 2]
+    ``backwards`` with ``T`` transposed; padded steps keep the previous value. Both ``[batch, time, tags]``.
+
+    The two directions are stacked on a leading axis, so each step is one set of ops for both: on one short
+    sentence the loop's cost is the number of ops per step, not their size.
+    """
+    transitions = tf.stack([transition_params, tf.transpose(transition_params)])[:, None]  # [2, 1, j, k]
     first = tf.equal(tf.range(tf.shape(forwards)[1]), 0)
-    pairs = (transition_params[None], tf.transpose(transition_params)[None])
 
     def step(state, elems):
-        x_fwd, x_bwd, keep, is_first = elems
-        new = []
-        for previous, x, transitions in zip(state, (x_fwd, x_bwd), pairs):
-            carried = tf.reduce_logsumexp(previous[:, :, None] + transitions, axis=1)
-            value = x + tf.where(is_first, tf.zeros_like(carried), carried)
-            new.append(tf.where(keep[:, None], value, previous))
-        return tuple(new)
+        x, keep, is_first = elems  # [2, batch, k], [batch], []
+        scores = state[:, :, :, None] + transitions  # [2, batch, j, k]
+        top = tf.reduce_max(scores, axis=2)
+        carried = top + tf.math.log(tf.reduce_sum(tf.exp(scores - top[:, :, None]), axis=2))
+        value = x + tf.where(is_first, tf.zeros_like(carried), carried)
+        return tf.where(keep[None, :, None], value, state)
 
-    zeros = tf.zeros_like(forwards[:, 0])
-    alphas, gammas = tf.scan(step, (tf.transpose(forwards, to_time_major), tf.transpose(backwards, to_time_major),
-                                    tf.transpose(mask), first), initializer=(zeros, zeros))
-    return tf.transpose(alphas, to_time_major), tf.transpose(gammas, to_time_major)
+    both = tf.transpose(tf.stack([forwards, backwards]), [2, 0, 1, 3])  # [time, 2, batch, k]
+    steps = tf.scan(step, (both, tf.transpose(mask), first), initializer=tf.zeros_like(both[0]))
+    steps = tf.transpose(steps, [1, 2, 0, 3])  # [2, batch, time, k]
+    return steps[0], steps[1]
