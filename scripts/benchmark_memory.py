@@ -15,6 +15,7 @@ otherwise, up to 8 per core); ``threads1`` (TensorFlow intra- and inter-op pools
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -56,9 +57,9 @@ def train_profile(python, data_dir, config, epochs, work, env, flags):
     sampler.start()
     for line in proc.stdout:
         lines.append(line)
-        # "09:01:02 train: step=..." -> "train"
+        # "09:01:02 train: step=..." -> "train" (TensorFlow's own "2026-.. 09:01:02.123: W ..." lines are not)
         words = line.split()
-        if len(words) > 1 and words[1].endswith(":"):
+        if len(words) > 1 and re.fullmatch(r"[a-z_]+:", words[1]):
             stage[0] = words[1][:-1]
     proc.wait()
     sampler.join(timeout=5)
