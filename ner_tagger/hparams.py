@@ -246,6 +246,7 @@ RESUME_KEYS = {
     "char_filters": None, "char_kernel_size": None, "char_lstm_units": None, "lstm_units": None,
     "lstm_layers": None, "tag_encoding": None, "lowercase": None, "normalize_digits": None,
     "optimizer": None, "ema_decay": bool,
+    "mixed_precision": None,  # its loss-scale optimizer keeps variables of its own in the checkpoint
 }
 
 

@@ -30,7 +30,7 @@ def test_the_traced_step_names_the_kernels_it_ran_and_on_a_cpu_no_cudnn(tmp_path
 
     gpu_check = _module()
     kernels = gpu_check.lstm_kernels(tf, str(tmp_path))
-    assert "MatMul" in kernels, sorted(kernels)[:40]
+    assert {"BiasAdd", "AssignVariableOp"} <= kernels, sorted(kernels)[:40]
     assert not set(gpu_check.CUDNN_OPS) & kernels
 
 
