@@ -118,3 +118,23 @@ def thread_env(threads: int) -> Dict[str, str]:
 def _root():
     # The repository root, so ``-m benchmarks.<side>`` resolves in either interpreter.
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def rss_mb(pid: int) -> float:
+    """A live process's resident memory now (MiB), from ``/proc`` (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"/proc/{pid}/status has no VmRSS line")
+
+
+# Peak RSS of an interpreter that only imports the framework: the floor neither side can train below.
+FLOOR_PROBE = ("import resource, sys, importlib; importlib.import_module(sys.argv[1]); "
+               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+
+
+def import_floor_mb(python: str, module: str, env: Optional[Dict[str, str]] = None) -> float:
+    done = subprocess.run([python, "-c", FLOOR_PROBE, module], capture_output=True, text=True, env=_env(env),
+                          check=True)
+    return round(int(done.stdout.split()[-1]) / 1024, 1)  # ru_maxrss is in KiB on Linux

@@ -9,7 +9,7 @@ import json
 import os
 import urllib.request
 
-from benchmarks import conll_io, timing
+from benchmarks import conll_io, process, timing
 from benchmarks.process import thread_env
 from benchmarks.settings import Settings, split_path
 from ner_tagger.serving_process import ServeProcess
@@ -26,7 +26,11 @@ def infer(settings: Settings, model: str, work: str) -> dict:
         words = sum(map(len, sentences))
         return {"batch": timing.throughput(lambda: [_invoke(server.url, c) for c in chunks], len(sentences),
                                            words, settings.repeats),
-                "latency": timing.latency(lambda s: _invoke(server.url, [s]), sentences, settings.latency_count)}
+                "latency": timing.latency(lambda s: _invoke(server.url, [s]), sentences, settings.latency_count),
+                "latency_tags_only": timing.latency(lambda s: _invoke(server.url, [s], scores=False), sentences,
+                                                    settings.latency_count),
+                # After the requests above: what a warm worker holds (its model, TF's pools and caches).
+                "worker_rss_mb": [process.rss_mb(pid) for pid in server.workers()]}
     finally:
         server.stop()  # gunicorn drains its worker and exits
 
@@ -45,8 +49,9 @@ def _start(settings, model, work):
                         python=settings.tagger_python)
 
 
-def _invoke(url, sentences):
-    body = json.dumps({"instances": sentences}).encode("utf-8")
+def _invoke(url, sentences, scores=True):
+    body = json.dumps({"instances": sentences} if scores else {"instances": sentences, "scores": False})
+    body = body.encode("utf-8")
     request = urllib.request.Request(url + "/invocations", data=body,
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:

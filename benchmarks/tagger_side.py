@@ -105,6 +105,9 @@ def main(argv=None):
               # Pre-tokenised, as the spaCy side is given gold words: the comparable latency.
               "latency": timing.latency(lambda words: single.predict_tokens([words]), sentences,
                                         args.latency_count),
+              # Tags and entities only, as spaCy's `ner` answers: the signature without the CRF marginals.
+              "latency_tags_only": timing.latency(lambda words: single.predict_tokens([words], scores=False),
+                                                  sentences, args.latency_count),
               # Raw text through the in-graph splitter, as scripts/benchmark_predict.py reports it.
               "latency_text": predict.latency(single, [" ".join(s) for s in sentences], args.latency_count)}
     json.dump(result, sys.stdout)

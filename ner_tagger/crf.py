@@ -26,11 +26,50 @@ def decode(logits, lengths, transition_params):
     ``[batch, time, num_tags]`` (zero on padding).
 
     The probability is ``exp(best_score - log Z)``: the CRF's own confidence in the whole sequence. The
-    gradient of ``log Z`` with respect to the unary scores is exactly the marginal (forward-backward by
-    automatic differentiation), so no second recursion has to be written and kept in sync, and the forward
-    pass that gives ``log Z`` serves both.
+    marginals come from :func:`marginals`, whose forward pass also gives ``log Z``.
     """
     tag_ids, best_score = tfa.text.crf_decode(logits, transition_params, lengths)
-    log_norm = tfa.text.crf_log_norm(logits, lengths, transition_params)
+    token_probs, log_norm = marginals(logits, lengths, transition_params)
     probability = tf.exp(tf.minimum(best_score - log_norm, 0.0))
-    return tag_ids, probability, tf.gradients(tf.reduce_sum(log_norm), logits)[0]
+    return tag_ids, probability, token_probs
+
+
+def marginals(logits, lengths, transition_params):
+    """``p(tag_t = k | sentence)`` ``[batch, time, num_tags]`` (zero on padding) and ``log Z`` ``[batch]``.
+
+    Forward-backward in log space, both directions in one loop: the backward scores are the forward
+    recursion run on each sentence reversed with the transitions transposed. This replaced the gradient of
+    ``log Z`` (the same numbers), whose backward loop pushed and popped a stack per token and cost about
+    half of a one-sentence prediction (scripts/benchmark_latency.py, docs/benchmark.md).
+    """
+    mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
+    backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
+    alphas, gammas = _forward_both_ways(logits, backwards, mask, transition_params)
+    betas = tf.reverse_sequence(gammas - backwards, lengths, seq_axis=1, batch_axis=0)
+    log_norm = tf.reduce_logsumexp(alphas[:, -1], axis=-1)  # masked steps carry the last real alpha
+    probs = tf.exp(alphas + betas - log_norm[:, None, None])
+    return tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm
+
+
+def _forward_both_ways(forwards, backwards, mask, transition_params):
+    """``alpha_t(k) = x_t(k) + logsumexp_j(alpha_{t-1}(j) + T[j, k])`` over ``forwards`` with ``T`` and over
+    ``backwards`` with ``T`` transposed; padded steps keep the previous value. Both ``[batch, time, tags]``.
+
+    The two directions are stacked on a leading axis, so each step is one set of ops for both: on one short
+    sentence the loop's cost is the number of ops per step, not their size.
+    """
+    transitions = tf.stack([transition_params, tf.transpose(transition_params)])[:, None]  # [2, 1, j, k]
+    first = tf.equal(tf.range(tf.shape(forwards)[1]), 0)
+
+    def step(state, elems):
+        x, keep, is_first = elems  # [2, batch, k], [batch], []
+        scores = state[:, :, :, None] + transitions  # [2, batch, j, k]
+        top = tf.reduce_max(scores, axis=2)
+        carried = top + tf.math.log(tf.reduce_sum(tf.exp(scores - top[:, :, None]), axis=2))
+        value = x + tf.where(is_first, tf.zeros_like(carried), carried)
+        return tf.where(keep[None, :, None], value, state)
+
+    both = tf.transpose(tf.stack([forwards, backwards]), [2, 0, 1, 3])  # [time, 2, batch, k]
+    steps = tf.scan(step, (both, tf.transpose(mask), first), initializer=tf.zeros_like(both[0]))
+    steps = tf.transpose(steps, [1, 2, 0, 3])  # [2, batch, time, k]
+    return steps[0], steps[1]

@@ -69,15 +69,18 @@ def _next_version(export_dir, proposed):
 
 
 def _rename_signatures(version_dir):
-    """The estimator names alternative signatures ``<receiver>:<output>``; serve them as ``<receiver>``."""
+    """The estimator names alternative signatures ``<receiver>:<output>``; serve them as ``<receiver>`` and
+    (the tags-only output) ``<receiver>_tags``."""
     path = os.path.join(version_dir, "saved_model.pb")
     model = saved_model_pb2.SavedModel()
     with open(path, "rb") as fh:
         model.ParseFromString(fh.read())
     for meta_graph in model.meta_graphs:
         signatures = meta_graph.signature_def
-        for name in [n for n in signatures if n.endswith(":serving_default")]:
-            signatures[name.split(":", 1)[0]].CopyFrom(signatures[name])
+        for name in [n for n in signatures if ":" in n]:
+            receiver, output = name.split(":", 1)
+            target = receiver if output == "serving_default" else serving_signatures.tags_only(receiver)
+            signatures[target].CopyFrom(signatures[name])
             del signatures[name]
     with open(path, "wb") as fh:
         fh.write(model.SerializeToString())

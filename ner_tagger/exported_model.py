@@ -22,37 +22,47 @@ class Predictor:
         self.encoding = self.params["tag_encoding"]
         self.batch_size = batch_size
         self._model = tf.saved_model.load(version_dir)
-        self._tokens = self._model.signatures[serving_signatures.TOKENS_LENGTHS]
-        self._text = self._model.signatures[serving_signatures.TEXT]
+        # (signature, scores wanted) -> function; an export older than the tags-only twins answers a
+        # tags-only call with its full signature (the scores are then computed and dropped).
+        signatures = self._model.signatures
+        self._signatures = {}
+        for name in (serving_signatures.TOKENS_LENGTHS, serving_signatures.TEXT):
+            twin = serving_signatures.tags_only(name)
+            self._signatures[name, True] = signatures[name]
+            self._signatures[name, False] = signatures[twin] if twin in signatures else signatures[name]
 
     @classmethod
     def load(cls, path: str, batch_size: int = 128) -> "Predictor":
         """``path``: an export folder (its newest numeric version is used) or a version folder."""
         return cls(export.latest_version(path), batch_size)
 
-    def predict_tokens(self, sentences: Sequence[Sequence[str]]) -> List[Dict]:
-        """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces."""
+    def predict_tokens(self, sentences: Sequence[Sequence[str]], scores: bool = True) -> List[Dict]:
+        """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces.
+        ``scores=False``: answers without scores, from the signature that does not compute them."""
+        run = self._signatures[serving_signatures.TOKENS_LENGTHS, scores]
         results = [None] * len(sentences)
         for chunk in self._chunks(sentences, len):
             batch = [list(sentences[i]) for i in chunk]
             width = max(1, max(len(s) for s in batch))
             padded = np.array([s + [""] * (width - len(s)) for s in batch], dtype=object)
-            out = _numpy(self._tokens(tokens=tf.constant(padded, tf.string),
-                                      lengths=tf.constant([len(s) for s in batch], tf.int32)))
+            out = _numpy(run(tokens=tf.constant(padded, tf.string),
+                             lengths=tf.constant([len(s) for s in batch], tf.int32)))
             for row, i in enumerate(chunk):
                 tokens = batch[row]
-                results[i] = self._result(" ".join(tokens), tokens, out, row)
+                results[i] = self._result(" ".join(tokens), tokens, out, row, scores)
         return results
 
-    def predict_text(self, texts: Sequence[str]) -> List[Dict]:
-        """Tag raw sentences (split in the graph); character spans refer to each input string."""
+    def predict_text(self, texts: Sequence[str], scores: bool = True) -> List[Dict]:
+        """Tag raw sentences (split in the graph); character spans refer to each input string.
+        ``scores=False`` as for :meth:`predict_tokens`."""
+        run = self._signatures[serving_signatures.TEXT, scores]
         results = [None] * len(texts)
         for chunk in self._chunks(texts, len):
-            out = _numpy(self._text(text=tf.constant([texts[i] for i in chunk], tf.string)))
+            out = _numpy(run(text=tf.constant([texts[i] for i in chunk], tf.string)))
             for row, i in enumerate(chunk):
                 n = int(out["lengths"][row])
                 tokens = [t.decode("utf-8") for t in out["tokens"][row, :n]]
-                results[i] = self._result(texts[i], tokens, out, row)
+                results[i] = self._result(texts[i], tokens, out, row, scores)
         return results
 
     def _chunks(self, items, size):
@@ -60,10 +70,13 @@ class Predictor:
         order = sorted(range(len(items)), key=lambda i: size(items[i]))
         return [order[k:k + self.batch_size] for k in range(0, len(order), self.batch_size)]
 
-    def _result(self, text: str, tokens: List[str], out, row: int) -> Dict:
+    def _result(self, text: str, tokens: List[str], out, row: int, scores: bool) -> Dict:
         n = len(tokens)
-        return sentence_answer(text, tokens, [t.decode("utf-8") for t in out["tags"][row, :n]],
-                               out["scores"][row, :n], out["sequence_score"][row], self.encoding)
+        tags = [t.decode("utf-8") for t in out["tags"][row, :n]]
+        if not scores:
+            return sentence_answer(text, tokens, tags, None, None, self.encoding)
+        return sentence_answer(text, tokens, tags, out["scores"][row, :n], out["sequence_score"][row],
+                               self.encoding)
 
 
 def _numpy(outputs) -> Dict[str, np.ndarray]:

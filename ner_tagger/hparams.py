@@ -108,12 +108,21 @@ class HParams:
     seed: int = _field(42, "Seed for initialisation, shuffling and the dev hold-out.", low=0)
     intra_op_threads: int = _field(0, "TensorFlow intra-op threads; 0: one per core.", low=0)
     inter_op_threads: int = _field(0, "TensorFlow inter-op threads; 0: TensorFlow's default.", low=0)
+    mixed_precision: bool = _field(False, "Train with float16 compute in the embeddings, character features, "
+                                          "BiLSTM and tag scores (Keras mixed_float16), float32 weights, CRF "
+                                          "and loss, and dynamic loss scaling. For GPUs with tensor cores "
+                                          "(scripts/gpu_check.sh); slower on a CPU. Exports compute in "
+                                          "float32. Needs optimizer adam.")
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
             problem = _range_problem(f, getattr(self, f.name))
             if problem:
                 raise HParamsError(f"hyperparameter {f.name!r}={getattr(self, f.name)!r}: {problem}")
+        if self.mixed_precision and self.optimizer != "adam":
+            # Loss scaling wraps the v1 Adam optimizer; LazyAdam would apply unscaled-but-unchecked steps.
+            raise HParamsError(f"hyperparameter 'mixed_precision'=True: needs optimizer 'adam', not "
+                               f"{self.optimizer!r}")
 
     # ----- construction -----
     @classmethod
@@ -256,6 +265,7 @@ RESUME_KEYS = {
     "char_filters": None, "char_kernel_size": None, "char_lstm_units": None, "lstm_units": None,
     "lstm_layers": None, "tag_encoding": None, "lowercase": None, "normalize_digits": None,
     "optimizer": None, "ema_decay": bool,
+    "mixed_precision": None,  # its loss-scale optimizer keeps variables of its own in the checkpoint
 }
 
 

@@ -6,7 +6,7 @@ files, which become SavedModel assets) and, when pretrained vectors are used, ``
 import tensorflow as tf
 import tensorflow_addons as tfa
 
-from ner_tagger import crf, metrics
+from ner_tagger import crf, metrics, serving_signatures
 from ner_tagger.hparams import HParams
 from ner_tagger.network import Network
 
@@ -17,7 +17,9 @@ def model_fn(features, labels, mode, params):
     """Build the tagger for ``mode`` (TRAIN, EVAL or PREDICT) and return its ``EstimatorSpec``."""
     hp = HParams.from_dict({k: v for k, v in params.items() if k in HParams.describe_names()}, source="params")
     training = mode == Modes.TRAIN
-    network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training)
+    # Mixed precision is for training speed; exports (PREDICT) compute in float32 on any machine.
+    network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training,
+                      mixed=hp.mixed_precision and mode != Modes.PREDICT)
     words = features["words"]
     lengths = tf.cast(features["nwords"], tf.int32)
     logits = network(words, lengths, training)
@@ -41,6 +43,10 @@ def model_fn(features, labels, mode, params):
 
 def _train_op(loss, hp):
     optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
+    if hp.mixed_precision:
+        # float16 gradients underflow without a loss scale; the dynamic one halves and skips the step on an
+        # inf/nan gradient, and grows after a run of finite ones.
+        optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(optimizer, "dynamic")
     # The v1 optimizer's gradients, whichever optimizer applies them: tf.gradients' placement breaks
     # parameter-server training (gradient ops colocated across the ps and worker jobs).
     grads_and_vars = optimizer.compute_gradients(loss)
@@ -87,6 +93,10 @@ def _predict_spec(words, lengths, logits, network, scaffold):
         "sequence_score": sequence_score,
         "lengths": lengths,
     }
+    # The tags-only output becomes the ``*_tags`` signatures (export._rename_signatures): a client that
+    # does not want per-token scores skips the forward-backward pass, about a third of one sentence's time.
+    tags_only = {name: predictions[name] for name in serving_signatures.TAGS_ONLY_OUTPUTS}
     return tf.estimator.EstimatorSpec(
         Modes.PREDICT, predictions=predictions, scaffold=scaffold,
-        export_outputs={"serving_default": tf.estimator.export.PredictOutput(predictions)})
+        export_outputs={"serving_default": tf.estimator.export.PredictOutput(predictions),
+                        serving_signatures.TAGS_OUTPUT: tf.estimator.export.PredictOutput(tags_only)})

@@ -21,10 +21,14 @@ _BY_GRAPH = weakref.WeakKeyDictionary()
 class Network:
     """``network(words, lengths, training) -> [batch, time, num_tags]`` scores; ``transitions`` for the CRF."""
 
-    def __init__(self, hp: HParams, vocab_dir: str, embeddings_npy: str = "", pretrained: bool = False):
+    def __init__(self, hp: HParams, vocab_dir: str, embeddings_npy: str = "", pretrained: bool = False,
+                 mixed: bool = False):
         """``pretrained``: initialise word vectors from ``embeddings_npy`` (only the training graph needs
-        the values; other graphs restore them from checkpoints, which keeps exports small)."""
+        the values; other graphs restore them from checkpoints, which keeps exports small). ``mixed``:
+        float16 compute in every layer (Keras ``mixed_float16``: float32 variables, cast on read); the
+        scores are cast back, so the CRF is float32 either way."""
         self.hp = hp
+        dtype = "mixed_float16" if mixed else None
         self.vocab = Vocabulary.load(vocab_dir)
         paths = self.vocab.paths(vocab_dir)
         self._word_ids = _vocabulary_table(paths["words"])
@@ -34,14 +38,17 @@ class Network:
             initializer = tf.keras.initializers.Constant(np.load(embeddings_npy))
         self._words = tf.keras.layers.Embedding(len(self.vocab.words) + 1, hp.word_dim,
                                                 embeddings_initializer=initializer,
-                                                trainable=hp.embeddings_trainable, name="word_embeddings")
-        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"])
-        self._dropout = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed)
-        self._lstms = [tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.lstm_units, return_sequences=True),
-                                                     name=f"bilstm_{layer}") for layer in range(hp.lstm_layers)]
-        self._lstm_dropouts = [tf.keras.layers.Dropout(hp.dropout, seed=hp.seed + layer + 1)
+                                                trainable=hp.embeddings_trainable, name="word_embeddings",
+                                                dtype=dtype)
+        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"], dtype)
+        self._dropout = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed, dtype=dtype)
+        self._lstms = [tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.lstm_units, return_sequences=True,
+                                                                          dtype=dtype),
+                                                     name=f"bilstm_{layer}", dtype=dtype)
+                       for layer in range(hp.lstm_layers)]
+        self._lstm_dropouts = [tf.keras.layers.Dropout(hp.dropout, seed=hp.seed + layer + 1, dtype=dtype)
                                for layer in range(hp.lstm_layers)]
-        self._scores = tf.keras.layers.Dense(len(self.vocab.tags), name="tag_scores")
+        self._scores = tf.keras.layers.Dense(len(self.vocab.tags), name="tag_scores", dtype=dtype)
         self.transitions = crf.transitions(len(self.vocab.tags))
         _BY_GRAPH[tf.compat.v1.get_default_graph()] = self
 
@@ -61,7 +68,7 @@ class Network:
                 # the cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
                 outputs = lstm(outputs, mask=mask, training=training)
             outputs = dropout(outputs, training=training)
-        return self._scores(outputs)
+        return tf.cast(self._scores(outputs), tf.float32)
 
     def tag_ids(self, tags):
         """Tag strings -> ids; a gold tag unseen in training becomes O (id 0) for the loss."""
@@ -105,12 +112,14 @@ def _block_lstm(cell, time_major):
         i, f, c, o = tf.split(weights, 4, axis=-1)
         return tf.concat([i, c, f, o], axis=-1)
 
-    zeros = tf.zeros([tf.shape(time_major)[1], cell.units], time_major.dtype)
-    no_peephole = tf.zeros([cell.units], time_major.dtype)
+    dtype = time_major.dtype  # float16 under mixed precision; the variables stay float32
+    zeros = tf.zeros([tf.shape(time_major)[1], cell.units], dtype)
+    no_peephole = tf.zeros([cell.units], dtype)
+    weights = tf.concat([tf.cast(cell.kernel, dtype), tf.cast(cell.recurrent_kernel, dtype)], axis=0)
     return tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
-        w=icfo(tf.concat([cell.kernel, cell.recurrent_kernel], axis=0)), wci=no_peephole, wcf=no_peephole,
-        wco=no_peephole, b=icfo(cell.bias), forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
+        w=icfo(weights), wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=icfo(tf.cast(cell.bias, dtype)),
+        forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
 
 
 def of_graph(graph=None) -> Network:
@@ -131,25 +140,27 @@ def _vocabulary_table(path):
 class _CharFeatures:
     """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
 
-    def __init__(self, hp: HParams, vocab_size: int, chars_path: str):
+    def __init__(self, hp: HParams, vocab_size: int, chars_path: str, dtype=None):
         self.hp = hp
+        self.compute_dtype = tf.float16 if dtype == "mixed_float16" else tf.float32
         if hp.char_representation == "none":
             return
         self._ids = _vocabulary_table(chars_path)
-        self._embedding = tf.keras.layers.Embedding(vocab_size + 1, hp.char_dim, name="char_embeddings")
+        self._embedding = tf.keras.layers.Embedding(vocab_size + 1, hp.char_dim, name="char_embeddings",
+                                                    dtype=dtype)
         if hp.char_representation == "lstm":
-            self._pool = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.char_lstm_units),
-                                                       name="char_lstm")
+            self._pool = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.char_lstm_units, dtype=dtype),
+                                                       name="char_lstm", dtype=dtype)
             self.size = 2 * hp.char_lstm_units
         else:
             self._conv = tf.keras.layers.Conv1D(hp.char_filters, hp.char_kernel_size, padding="same",
-                                                activation="relu", name="char_cnn")
+                                                activation="relu", name="char_cnn", dtype=dtype)
             self.size = hp.char_filters
 
     def __call__(self, words):
         hp = self.hp
         if hp.char_representation == "none":
-            return tf.zeros(tf.concat([tf.shape(words), [0]], 0), tf.float32)
+            return tf.zeros(tf.concat([tf.shape(words), [0]], 0), self.compute_dtype)
         chars, nchars = text.split_chars(words, hp.max_word_chars)
         embedded = self._embedding(self._ids.lookup(chars))
         batch, time = tf.shape(words)[0], tf.shape(words)[1]

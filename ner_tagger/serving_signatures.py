@@ -9,12 +9,23 @@ feeds the tensor it names and the rest fall back to being computed):
 
 Every signature returns ``tokens``, ``tags``, ``scores`` (per-token marginal probability of the chosen
 tag), ``sequence_score`` (probability of the whole path), ``lengths`` and ``tag_ids``.
+
+Each also has a tags-only twin, ``tags`` (for ``serving_default``), ``text_tags`` and ``tokens_lengths_tags``:
+same inputs, outputs ``tokens``, ``tags``, ``tag_ids`` and ``lengths`` only, so the CRF's forward-backward
+pass (the scores) is not run. Exports made before these existed lack them; callers fall back to the full one.
 """
 import tensorflow as tf
 
 from ner_tagger.text import split_text
 
 TEXT, TOKENS_LENGTHS = "text", "tokens_lengths"
+TAGS_OUTPUT = "tags"  # the export output of the tags-only signatures
+TAGS_ONLY_OUTPUTS = ("tokens", "tags", "tag_ids", "lengths")
+
+
+def tags_only(signature: str) -> str:
+    """The name of ``signature``'s tags-only twin (``text`` -> ``text_tags``)."""
+    return TAGS_OUTPUT if signature == "serving_default" else f"{signature}_{TAGS_OUTPUT}"
 
 
 def serving_input_fn() -> tf.estimator.export.ServingInputReceiver:

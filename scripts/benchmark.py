@@ -19,7 +19,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks import report, serve_side, spacy_side, tagger_side  # noqa: E402
+from benchmarks import process, report, serve_side, spacy_side, tagger_side  # noqa: E402
 from benchmarks import settings as settings_mod  # noqa: E402
 
 
@@ -45,6 +45,8 @@ def build_parser():
     parser.add_argument("--latency_count", type=int, default=300, help="Sentences timed one by one.")
     parser.add_argument("--tagger_python", default=settings_mod.Settings.tagger_python)
     parser.add_argument("--spacy_python", default=settings_mod.Settings.spacy_python)
+    parser.add_argument("--quick", action="store_true",
+                        help="Development run: 1 epoch, 1 seed, 1 timed pass, 100 sentences timed one by one.")
     parser.add_argument("--serve", action="store_true",
                         help="Also time ner_tagger through its HTTP server (ner_tagger.container.serve; "
                              "needs gunicorn in ner_tagger's venv).")
@@ -58,6 +60,8 @@ def _default_config():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.quick:
+        args.epochs, args.budget, args.seeds, args.repeats, args.latency_count = 1, None, "1", 1, 100
     settings = settings_mod.Settings(
         data_dir=os.path.abspath(args.data_dir), out_dir=os.path.abspath(args.out),
         config=os.path.abspath(args.config), epochs=args.epochs, budget=args.budget,
@@ -86,11 +90,14 @@ def run_all(settings, seeds, serve=False):
             if serve and side == "ner_tagger":
                 _say(f"{side} seed {seed}: inference over HTTP")
                 runs[side][-1]["serve"] = serve_side.infer(settings, train["model"], work)
+    floors = {"ner_tagger": process.import_floor_mb(settings.tagger_python, "tensorflow"),
+              "spacy": process.import_floor_mb(settings.spacy_python, "spacy")}
     per_seed = {side: [] for side in report.SIDES}
     for ours, theirs in zip(runs["ner_tagger"], runs["spacy"]):
         spacy_best = theirs["train"]["best_dev_f1"]
         for side, run in (("ner_tagger", ours), ("spacy", theirs)):
-            run["figures"] = report.figures(run["train"], run["infer"], spacy_best, run.get("serve"))
+            run["figures"] = report.figures(run["train"], run["infer"], spacy_best, run.get("serve"),
+                                            floors[side])
             per_seed[side].append(run["figures"])
     summary = {side: report.summarize(per_seed[side]) for side in report.SIDES}
     return {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

@@ -21,7 +21,7 @@ import json
 import requests
 
 from ner_tagger import answers
-from ner_tagger.container.payload import Limits, RequestError, parse
+from ner_tagger.container.payload import Limits, RequestError, parse_request
 
 JSON = "application/json"
 # SageMaker real-time endpoints give an invocation 60 seconds; waiting longer on TF Serving helps no one.
@@ -35,14 +35,21 @@ def handler(data, context):
     if len(body) > limits.max_body_bytes:
         raise RequestError(413, f"body over {limits.max_body_bytes} bytes (NER_TAGGER_MAX_BODY_BYTES)")
     body = body.encode("utf-8") if isinstance(body, str) else body
-    sentences, key = parse(body, context.request_content_type or "", limits)
-    results = answers.in_request_order(sentences, lambda texts: _predict_text(context, texts),
-                                       lambda rows: _predict_tokens(context, rows))
-    return json.dumps({key: results}, ensure_ascii=False), JSON
+    request = parse_request(body, context.request_content_type or "", limits)
+    scores = request.scores
+    results = answers.in_request_order(request.sentences, lambda texts: _predict_text(context, texts, scores),
+                                       lambda rows: _predict_tokens(context, rows, scores), scores)
+    return json.dumps({request.key: results}, ensure_ascii=False), JSON
 
 
-def _predict_text(context, texts):
-    outputs = _serve(context, {"signature_name": "text", "inputs": {"text": texts}})
+def _signature(name, scores):
+    # The tags-only twin (``text_tags``, ``tokens_lengths_tags``) skips the CRF's forward-backward pass;
+    # ner_tagger.serving_signatures names them (not imported: it needs TensorFlow).
+    return name if scores else f"{name}_tags"
+
+
+def _predict_text(context, texts, scores=True):
+    outputs = _serve(context, {"signature_name": _signature("text", scores), "inputs": {"text": texts}})
     answered = []
     for row, text in enumerate(texts):
         tokens = outputs["tokens"][row][:int(outputs["lengths"][row])]
@@ -50,10 +57,10 @@ def _predict_text(context, texts):
     return answered
 
 
-def _predict_tokens(context, rows):
+def _predict_tokens(context, rows, scores=True):
     width = max(len(tokens) for tokens in rows)
     padded = [tokens + [""] * (width - len(tokens)) for tokens in rows]
-    outputs = _serve(context, {"signature_name": "tokens_lengths",
+    outputs = _serve(context, {"signature_name": _signature("tokens_lengths", scores),
                                "inputs": {"tokens": padded, "lengths": [len(tokens) for tokens in rows]}})
     return [_answer(" ".join(tokens), tokens, outputs, row) for row, tokens in enumerate(rows)]
 
@@ -68,5 +75,7 @@ def _serve(context, request):
 
 def _answer(text, tokens, outputs, row):
     n = len(tokens)
+    if "scores" not in outputs:
+        return answers.sentence_answer(text, tokens, outputs["tags"][row][:n], None, None)
     return answers.sentence_answer(text, tokens, outputs["tags"][row][:n], outputs["scores"][row][:n],
                                    outputs["sequence_score"][row])

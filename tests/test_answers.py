@@ -42,3 +42,12 @@ def test_in_request_order_makes_one_call_per_kind_and_answers_blanks():
     assert calls == [("text", ["a b", "d"]), ("tokens", [["c"]])]
     assert [g.get("of") for g in got] == ["a b", ["c"], None, None, "d"]
     assert got[2] == answers.EMPTY and got[2] is not answers.EMPTY
+
+
+def test_without_scores_the_answer_has_no_score_keys_and_the_same_entities():
+    tokens, tags = ["Alice", "met", "New", "York"], ["S-PER", "O", "B-LOC", "E-LOC"]
+    scored = answers.sentence_answer("Alice met New York", tokens, tags, [0.9, 1, 0.5, 0.7], 0.5)
+    bare = answers.sentence_answer("Alice met New York", tokens, tags, None, None)
+    assert bare == {"tokens": tokens, "tags": scored["tags"],
+                    "entities": [{k: v for k, v in e.items() if k != "score"} for e in scored["entities"]]}
+    assert answers.in_request_order(["", []], None, None, scores=False) == [answers.EMPTY_TAGS_ONLY] * 2

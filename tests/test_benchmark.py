@@ -149,7 +149,10 @@ def test_summary_and_ratio_table():
     targets = {t["target"]: t["met"] for t in report.targets({"ner_tagger": ours, "spacy": theirs})}
     assert targets == {"test F1 >= spaCy's": True, "time to spaCy's best dev F1 <= spaCy's": False,
                        "batch words/s >= spaCy's": False, "latency p50 < 10 ms": True,
-                       "peak training RSS < 2 GiB": True}
+                       "peak training RSS < 2 GiB": True, "latency p50 <= spaCy's (with scores)": False,
+                       "latency p99 <= spaCy's (with scores)": True, "latency p50 <= spaCy's (tags only)": True,
+                       "latency p99 <= spaCy's (tags only)": True, "HTTP latency p50 < 5 ms": True,
+                       "peak training RSS <= 2x spaCy's": False}
 
 
 def test_ratio_table_with_a_missing_figure():
@@ -179,3 +182,19 @@ def test_figures_flatten_one_seed():
     assert flat["train_seconds"] == 30.0 and flat["train_wall_s"] == 55.0
     assert flat["test_f1"] == 0.3 and flat["latency_p50_ms"] == 3.5
     assert set(flat) == {key for key, _, _ in report.FIGURES}
+
+
+def test_figures_take_tags_only_latency_floor_and_workers_and_spacy_falls_back_to_its_one_latency():
+    train = {"evaluations": [], "best_dev_f1": None, "train_wall_s": 1.0, "peak_rss_mb": 900.0,
+             "speed": {"sentences_per_s": 1.0, "tokens_per_s": 1.0}}
+    latency = {"p50_ms": 4.0, "p99_ms": 9.0}
+    ours = report.figures(train, {"batch": {"sentences_per_s": 1, "words_per_s": 1}, "latency": latency,
+                                  "latency_tags_only": {"p50_ms": 2.5, "p99_ms": 6.0}}, None,
+                          {"batch": {"words_per_s": 5.0}, "latency": latency,
+                           "latency_tags_only": {"p50_ms": 3.0, "p99_ms": 7.0}, "worker_rss_mb": [300.0, 340.0]},
+                          import_floor_mb=480.0)
+    assert (ours["latency_tags_only_p50_ms"], ours["latency_tags_only_p99_ms"]) == (2.5, 6.0)
+    assert ours["rss_above_floor_mb"] == 420.0 and ours["serve_worker_rss_mb"] == 320.0
+    assert ours["http_latency_tags_only_p50_ms"] == 3.0
+    spacy = report.figures(train, {"batch": {"sentences_per_s": 1, "words_per_s": 1}, "latency": latency}, None)
+    assert spacy["latency_tags_only_p50_ms"] == 4.0 and spacy["rss_above_floor_mb"] is None

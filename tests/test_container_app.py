@@ -15,22 +15,23 @@ class FakePredictor:
     def __init__(self):
         self.calls = []
 
-    def _result(self, tokens):
+    def _result(self, tokens, scores):
         tags = ["B-PER" if t[:1].isupper() else "O" for t in tokens]
-        return {"tokens": tokens, "tags": tags, "scores": [1.0] * len(tokens), "score": 1.0,
-                "entities": [{"type": "PER", "text": t} for t in tokens if t[:1].isupper()]}
+        answer = {"tokens": tokens, "tags": tags, "entities": [{"type": "PER", "text": t} for t in tokens
+                                                                 if t[:1].isupper()]}
+        return dict(answer, scores=[1.0] * len(tokens), score=1.0) if scores else answer
 
-    def predict_text(self, texts):
-        self.calls.append(("text", list(texts)))
-        return [self._result(t.split()) for t in texts]
+    def predict_text(self, texts, scores=True):
+        self.calls.append(("text", list(texts), scores))
+        return [self._result(t.split(), scores) for t in texts]
 
-    def predict_tokens(self, sentences):
-        self.calls.append(("tokens", [list(s) for s in sentences]))
-        return [self._result(list(s)) for s in sentences]
+    def predict_tokens(self, sentences, scores=True):
+        self.calls.append(("tokens", [list(s) for s in sentences], scores))
+        return [self._result(list(s), scores) for s in sentences]
 
 
 class BrokenPredictor(FakePredictor):
-    def predict_text(self, texts):
+    def predict_text(self, texts, scores=True):
         raise RuntimeError("model exploded")
 
 
@@ -73,7 +74,18 @@ def test_one_batched_call_per_kind_results_in_request_order():
     assert code == 200
     assert [r["tokens"] for r in body["predictions"]] == [
         ["Alice", "met", "Bob"], ["Carol", "left"], [], ["see", "Eve"], []]
-    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"]), ("tokens", [["Carol", "left"]])]
+    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"], True),
+                               ("tokens", [["Carol", "left"]], True)]
+
+
+def test_scores_false_reaches_the_predictor_and_blank_answers_drop_scores_too():
+    predictor = FakePredictor()
+    app = InvocationsApp(predictor)
+    code, body = invoke(app, {"instances": ["Alice met Bob", ["Carol"], ""], "scores": False})
+    assert code == 200
+    assert [call[2] for call in predictor.calls] == [False, False]
+    assert [sorted(r) for r in body["predictions"]] == [["entities", "tags", "tokens"]] * 3
+    assert invoke(app, {"instances": ["a"], "scores": "no"})[0] == 400
 
 
 def test_text_plain_and_inputs_shapes():

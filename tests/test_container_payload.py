@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from ner_tagger.container.payload import Limits, RequestError, parse
+from ner_tagger.container.payload import Limits, RequestError, parse, parse_request
 
 JSON, TEXT = "application/json", "text/plain"
 LIMITS = Limits()
@@ -38,6 +38,26 @@ def status(value, content_type=JSON, limits=LIMITS):
 ])
 def test_json_shapes(body, sentences, key):
     assert parsed(body) == (sentences, key)
+
+
+@pytest.mark.parametrize("body, content_type, scores", [
+    ({"instances": ["a b"]}, JSON, True),
+    ({"instances": ["a b"], "scores": False}, JSON, False),
+    ({"inputs": {"tokens": [["a"]]}, "scores": False}, JSON, False),
+    ({"inputs": "a b", "scores": True}, JSON, True),
+    (["a b"], JSON, True),
+    ("a b", TEXT, True),
+])
+def test_scores_field_is_read_from_json_objects(body, content_type, scores):
+    raw = (json.dumps(body) if content_type == JSON else body).encode()
+    request = parse_request(raw, content_type, LIMITS)
+    assert request.scores is scores and len(request.sentences) == 1
+
+
+@pytest.mark.parametrize("value", ["false", 0, None, [False]])
+def test_scores_field_must_be_a_boolean(value):
+    code, message = status({"instances": ["a"], "scores": value})
+    assert code == 400 and "'scores' must be true or false" in message
 
 
 def test_text_plain_is_one_sentence_a_line_and_keeps_blank_lines():

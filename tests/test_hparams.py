@@ -70,3 +70,9 @@ def test_shipped_configs_are_valid():
             launch.check_hyperparameters(launch.load_config(path)["hyperparameters"])
         else:
             HParams.from_json_file(path)
+
+
+def test_mixed_precision_needs_adam():
+    assert HParams.from_dict({"mixed_precision": "true"}, strings=True).mixed_precision is True
+    with pytest.raises(HParamsError, match="'mixed_precision'=True: needs optimizer 'adam', not 'lazy_adam'"):
+        HParams.from_dict({"mixed_precision": True, "optimizer": "lazy_adam"})

@@ -41,6 +41,14 @@ def test_moving_averages_switched_on_is_a_conflict(tmp_path):
     assert set(resume_conflicts(json.load(open(path)), HParams.from_dict({"ema_decay": 0.9}))) == {"ema_decay"}
 
 
+def test_mixed_precision_switched_either_way_is_a_conflict(tmp_path):
+    path = _saved(tmp_path)
+    assert set(resume_conflicts(json.load(open(path)), HParams.from_dict({"mixed_precision": True}))) == \
+        {"mixed_precision"}
+    mixed = _saved(tmp_path, mixed_precision=True)
+    assert set(resume_conflicts(json.load(open(mixed)), HParams())) == {"mixed_precision"}
+
+
 def test_missing_file_and_older_params_json(tmp_path):
     check_resumable(str(tmp_path / "absent.json"), HParams())
     (tmp_path / "old.json").write_text(json.dumps({"lstm_units": 100}))  # no word_dim: default then

@@ -161,3 +161,25 @@ def test_moving_average_is_trained_and_read_back_outside_training(vocab_dir):
             averaged = {k for k in restored if k.endswith("/ExponentialMovingAverage")}
             assert len(averaged) == len(tf.compat.v1.trainable_variables()) > 0
             assert "global_step" in restored
+
+
+def _half_ops(graph):
+    return [op for op in graph.get_operations() if op.outputs and op.outputs[0].dtype == tf.float16]
+
+
+@pytest.mark.parametrize("lstm", ["keras", "fused"])
+def test_mixed_precision_trains_in_float16_with_a_float32_crf(vocab_dir, lstm):
+    params = params_for(vocab_dir, mixed_precision=True, lstm_implementation=lstm, dropout=0.0, word_dropout=0.0)
+    spec, losses = run_mode(Modes.TRAIN, params, steps=30)
+    graph = spec.loss.graph
+    assert spec.loss.dtype == tf.float32 and all(np.isfinite(losses)) and losses[-1] < 0.5 * losses[0]
+    assert any(op.type in ("BlockLSTM", "MatMul") for op in _half_ops(graph))
+    weights = [v for v in graph.get_collection("variables") if v.dtype.base_dtype.is_floating]
+    assert weights and all(v.dtype.base_dtype == tf.float32 for v in weights)
+    # Nothing of the CRF (its loop, its log-normaliser) runs in float16.
+    assert not [op.name for op in _half_ops(graph) if "crf" in op.name.lower() or "rnn" in op.name.lower()]
+
+
+def test_mixed_precision_exports_compute_in_float32(vocab_dir):
+    spec, _ = run_mode(Modes.PREDICT, params_for(vocab_dir, mixed_precision=True))
+    assert _half_ops(spec.predictions["tags"].graph) == []

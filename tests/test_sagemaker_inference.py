@@ -107,6 +107,8 @@ PAYLOADS = [
     (b'{"inputs": {"tokens": [["Carol", "flew", "to", "New", "York"], ["Umbrella", "Group"]]}}', JSON),
     (b'{"inputs": {"text": ["Dmitri met Farah in Oslo ."]}}', JSON),
     ('{"inputs": "Gustavo flew to Lagos \u2014 with Eve ."}'.encode(), JSON),
+    (b'{"instances": ["Eve works for Initech .", ["Umbrella", "Group"], ""], "scores": false}', JSON),
+    (b'{"inputs": {"tokens": [["Carol", "flew", "to", "New", "York"]]}, "scores": false}', JSON),
 ]
 
 
@@ -136,12 +138,25 @@ def test_one_tf_serving_call_per_signature(tf_serving):
     assert third["tokens"] == ["Umbrella", "Group"]
 
 
+def test_without_scores_the_tags_only_signatures_answer_with_the_same_tags(tf_serving):
+    instances = ["Eve works for Initech .", ["Carol", "flew", "to", "New", "York"]]
+    scored = _tf_serving_answer(json.dumps({"instances": instances}).encode(), JSON)["predictions"]
+    bare = _tf_serving_answer(json.dumps({"instances": instances, "scores": False}).encode(), JSON)["predictions"]
+    assert [p["signature_name"] for p in tf_serving] == ["text", "tokens_lengths", "text_tags",
+                                                        "tokens_lengths_tags"]
+    assert [a["tags"] for a in bare] == [a["tags"] for a in scored]
+    assert all(set(a) == {"tokens", "tags", "entities"} for a in bare)
+
+
 def test_bad_requests_are_refused_as_byoc_refuses_them():
     with pytest.raises(RequestError, match="unsupported content type") as err:
         inference.handler(io.BytesIO(b"x"), _context("text/csv"))
     assert err.value.status == 415
     with pytest.raises(RequestError, match="exactly one of"):
         inference.handler(io.BytesIO(b'{"text": 3}'), _context(JSON))
+    with pytest.raises(RequestError, match="'scores' must be true or false") as err:
+        inference.handler(io.BytesIO(b'{"instances": ["a"], "scores": 1}'), _context(JSON))
+    assert err.value.status == 400
 
 
 def test_serving_errors_are_raised(monkeypatch):

@@ -6,7 +6,8 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.h
   connections, see :mod:`ner_tagger.container.wsgi`).
 - ``POST /invocations``: a batch of sentences (see :mod:`ner_tagger.container.payload`) -> one result a
   sentence: ``tokens``, ``tags`` (IOB2), ``scores``, ``score`` and ``entities`` (``type``, ``text``,
-  ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``).
+  ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``); with ``"scores": false``
+  in the request, the same without the scores.
 - ``GET /execution-parameters``: what batch transform should send (SageMaker asks once at start).
 
 Every error is JSON ``{"error": message, "status": code}``; a bad request never raises out of the app, so
@@ -18,7 +19,7 @@ import traceback
 from typing import Callable, List
 
 from ner_tagger import answers
-from ner_tagger.container.payload import Limits, RequestError, Sentence, parse
+from ner_tagger.container.payload import Limits, RequestError, Sentence, parse_request
 
 log = logging.getLogger("ner_tagger.serve")
 JSON = "application/json"
@@ -65,8 +66,8 @@ class InvocationsApp:
     def invocations(self, environ):
         _check_accept(environ.get("HTTP_ACCEPT", ""))
         body = self.read_body(environ)
-        sentences, key = parse(body, environ.get("CONTENT_TYPE", ""), self.limits)
-        return 200, {key: self.predict(sentences)}
+        request = parse_request(body, environ.get("CONTENT_TYPE", ""), self.limits)
+        return 200, {request.key: self.predict(request.sentences, request.scores)}
 
     def read_body(self, environ) -> bytes:
         limit = self.limits.max_body_bytes
@@ -85,8 +86,9 @@ class InvocationsApp:
             raise RequestError(413, f"body over {limit} bytes (NER_TAGGER_MAX_BODY_BYTES)")
         return body
 
-    def predict(self, sentences: List[Sentence]) -> List[dict]:
-        return answers.in_request_order(sentences, self.predictor.predict_text, self.predictor.predict_tokens)
+    def predict(self, sentences: List[Sentence], scores: bool = True) -> List[dict]:
+        return answers.in_request_order(sentences, lambda texts: self.predictor.predict_text(texts, scores=scores),
+                                        lambda rows: self.predictor.predict_tokens(rows, scores=scores), scores)
 
 
 def _check_accept(accept: str) -> None:

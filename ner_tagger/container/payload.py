@@ -10,6 +10,10 @@ Accepted (``Content-Type``):
   string is taken as instances.
 - ``text/plain``: one sentence a line.
 
+A JSON object may also carry ``"scores": false``: the answers then leave out the per-token ``scores``, the
+sequence ``score`` and the entities' ``score``, and the model skips the CRF's forward-backward pass
+(the ``*_tags`` signatures, :mod:`ner_tagger.serving_signatures`). Default ``true``.
+
 Every problem is a :class:`RequestError` carrying its HTTP status: 400 (malformed, or a sentence over its
 limit), 413 (body, batch or tokens per request over their limit), 415 (content type).
 
@@ -59,21 +63,34 @@ class Limits:
         return cls(**values)
 
 
+@dataclasses.dataclass(frozen=True)
+class Request:
+    sentences: List[Sentence]
+    key: str              # the response's key: "predictions" or "outputs"
+    scores: bool = True   # per-token and sequence scores wanted
+
+
 def parse(body: bytes, content_type: str, limits: Limits) -> Tuple[List[Sentence], str]:
     """(sentences, response key) from a request body already read within ``max_body_bytes``."""
+    request = parse_request(body, content_type, limits)
+    return request.sentences, request.key
+
+
+def parse_request(body: bytes, content_type: str, limits: Limits) -> Request:
+    """The whole :class:`Request` from a body already read within ``max_body_bytes``."""
     media, params = _media_type(content_type)
     if not body or not body.strip():
         raise RequestError(400, "empty request body")
     text = _decode(body, params.get("charset", "utf-8"))
     if media == "application/json":
-        sentences, key = _from_json(text)
+        request = _from_json(text)
     elif media == "text/plain":
-        sentences, key = text.splitlines(), "predictions"
+        request = Request(text.splitlines(), "predictions")
     else:
         raise RequestError(415, f"unsupported content type {content_type!r}; use application/json or "
                                 "text/plain")
-    check(sentences, limits)
-    return sentences, key
+    check(request.sentences, limits)
+    return request
 
 
 def _media_type(content_type: str):
@@ -95,7 +112,7 @@ def _decode(body: bytes, charset: str) -> str:
         raise RequestError(400, f"body is not valid {charset} text") from None
 
 
-def _from_json(text: str) -> Tuple[List[Sentence], str]:
+def _from_json(text: str) -> Request:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
@@ -107,17 +124,18 @@ def _from_json(text: str) -> Tuple[List[Sentence], str]:
         # Python refuses integers of more than 4300 digits (CVE-2020-10735) with a plain ValueError.
         raise RequestError(400, f"invalid JSON: {err}") from None
     if isinstance(value, (list, str)):
-        return _rows(value), "predictions"
+        return Request(_rows(value), "predictions")
     if not isinstance(value, dict) or len({"instances", "inputs"} & set(value)) != 1:
         raise RequestError(400, "expected a JSON object with exactly one of 'instances' or 'inputs'")
+    scores = value.get("scores", True)
+    if not isinstance(scores, bool):
+        raise RequestError(400, f"'scores' must be true or false, not {json.dumps(scores)[:40]}")
     if "instances" in value:
         if not isinstance(value["instances"], list):
             raise RequestError(400, "'instances' must be a list")
-        return _rows(value["instances"]), "predictions"
+        return Request(_rows(value["instances"]), "predictions", scores)
     inputs = value["inputs"]
-    if isinstance(inputs, dict):
-        return _columns(inputs), "outputs"
-    return _rows(inputs), "outputs"
+    return Request(_columns(inputs) if isinstance(inputs, dict) else _rows(inputs), "outputs", scores)
 
 
 def _rows(value) -> List[Sentence]:

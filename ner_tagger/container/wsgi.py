@@ -21,9 +21,11 @@ def load_predictor(settings: ServeSettings):
     tf.config.threading.set_intra_op_parallelism_threads(settings.tf_threads)
     tf.config.threading.set_inter_op_parallelism_threads(settings.tf_threads)
     predictor = Predictor.load(settings.model_dir, batch_size=settings.batch_size)
-    # One call traces and warms the signatures, so the first client request is not the slow one.
-    predictor.predict_text(["warm up"])
-    predictor.predict_tokens([["warm", "up"]])
+    # One call traces and warms each signature (with and without scores), so the first client request is
+    # not the slow one.
+    for scores in (True, False):
+        predictor.predict_text(["warm up"], scores=scores)
+        predictor.predict_tokens([["warm", "up"]], scores=scores)
     log.info("serve: worker loaded %s", predictor.version_dir)
     return predictor
 
