@@ -13,6 +13,9 @@ The container calls ``handler(data, context)`` once per request (it prefers ``ha
 sentences and token lists, and TF Serving's REST predict runs one signature per call: the ``text``
 signature splits raw sentences in the graph, ``tokens_lengths`` takes token lists.
 
+The answer's media type follows :func:`ner_tagger.container.media.response_type`, as BYOC's does: JSON lines
+for Batch Transform's ``application/jsonlines`` mini-batches (or when ``Accept`` asks for them), else JSON.
+
 What differs from BYOC is the container's, not ours: a refused request (:class:`RequestError`) reaches the
 client as the container's 500 ``{"error": message}``, not as a 400/413/415 with ``status``.
 """
@@ -21,24 +24,26 @@ import json
 import requests
 
 from ner_tagger import answers
+from ner_tagger.container import media
 from ner_tagger.container.payload import Limits, RequestError, parse
 
-JSON = "application/json"
 # SageMaker real-time endpoints give an invocation 60 seconds; waiting longer on TF Serving helps no one.
 TF_SERVING_TIMEOUT_S = 60
 
 
 def handler(data, context):
-    """Request stream -> ``(JSON body, content type)``, the body BYOC's ``/invocations`` would send."""
+    """Request stream -> ``(body, content type)``, what BYOC's ``/invocations`` would send."""
+    content_type = context.request_content_type or ""
+    answer_type = media.response_type(context.accept_header or "", content_type)
     limits = Limits.from_env()
     body = data.read(limits.max_body_bytes + 1)
     if len(body) > limits.max_body_bytes:
         raise RequestError(413, f"body over {limits.max_body_bytes} bytes (NER_TAGGER_MAX_BODY_BYTES)")
     body = body.encode("utf-8") if isinstance(body, str) else body
-    sentences, key = parse(body, context.request_content_type or "", limits)
+    sentences, key = parse(body, content_type, limits)
     results = answers.in_request_order(sentences, lambda texts: _predict_text(context, texts),
                                        lambda rows: _predict_tokens(context, rows))
-    return json.dumps({key: results}, ensure_ascii=False), JSON
+    return media.render(results, key, answer_type), answer_type
 
 
 def _predict_text(context, texts):

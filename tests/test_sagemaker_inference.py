@@ -28,7 +28,7 @@ Context = collections.namedtuple("Context", "model_name model_version method res
                                             "custom_attributes request_content_type accept_header "
                                             "content_length")
 REST_URI = "http://localhost:8501/v1/models/model:predict"
-JSON = "application/json"
+JSON, JSONL = "application/json", "application/jsonlines"
 
 
 def _load_handler():
@@ -42,8 +42,9 @@ def _load_handler():
 inference = _load_handler()
 
 
-def _context(content_type):
-    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, JSON, None)
+def _context(content_type, accept=JSON):
+    # The container passes Accept, or application/json when the request has none (tfs_utils.parse_request).
+    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, accept or JSON, None)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +84,28 @@ def _json_value(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _tf_serving_answer(body, content_type):
-    answer, media = inference.handler(io.BytesIO(body), _context(content_type))
-    assert media == JSON
-    return json.loads(answer)
+def _tf_serving_answer(body, content_type, accept=None):
+    answer, media = inference.handler(io.BytesIO(body), _context(content_type, accept))
+    return _decoded(answer, media)
 
 
-def _byoc_answer(app, body, content_type):
+def _byoc_answer(app, body, content_type, accept=None):
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/invocations", "wsgi.input": io.BytesIO(body),
                "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
+    if accept:
+        environ["HTTP_ACCEPT"] = accept
     seen = {}
-    data = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
+    data = b"".join(app(environ, lambda status, headers: seen.update(status=status, headers=dict(headers))))
     assert seen["status"] == "200 OK", data
-    return json.loads(data)
+    return _decoded(data.decode("utf-8"), seen["headers"]["Content-Type"])
+
+
+def _decoded(body, media):
+    """A JSON answer as its value; JSON lines as ``{"lines": [one value a line]}``."""
+    if media == JSONL:
+        return {"lines": [json.loads(line) for line in body.split("\n")]}
+    assert media == JSON
+    return json.loads(body)
 
 
 PAYLOADS = [
@@ -113,6 +123,23 @@ PAYLOADS = [
 @pytest.mark.parametrize("body, content_type", PAYLOADS)
 def test_tf_serving_and_byoc_give_the_same_answer(tf_serving, byoc, body, content_type):
     assert _tf_serving_answer(body, content_type) == _byoc_answer(byoc, body, content_type)
+
+
+# Batch Transform mini-batches (SplitType=Line): one record a line, a blank line kept as a record.
+BATCH_PAYLOADS = [
+    (b'"Alice met Bob in Quebec City ."\n["Carol", "flew", "to", "New", "York"]\n\n{"text": "hi Bob"}\n'
+     b'{"tokens": ["Umbrella", "Group"]}\n', JSONL, None),
+    (b'"Alice met Bob in Quebec City ."\n["Carol", "flew", "to", "New", "York"]\n', JSONL, JSONL),
+    (b"Globex   hired Hiro last week .\n\nDmitri met Farah in Oslo .\r\n", "text/plain", JSONL),
+    ('"Gustavo flew to Lagos \u2014 with Eve \u2028 ."\n'.encode(), "application/x-jsonlines", None),
+]
+
+
+@pytest.mark.parametrize("body, content_type, accept", BATCH_PAYLOADS)
+def test_batch_transform_lines_get_the_same_answer_line_for_line(tf_serving, byoc, body, content_type, accept):
+    answer = _tf_serving_answer(body, content_type, accept)
+    assert answer == _byoc_answer(byoc, body, content_type, accept)
+    assert len(answer["lines"]) == len(body.decode("utf-8").rstrip("\n").split("\n"))
 
 
 def test_plain_text_lines_give_entities_with_character_spans(tf_serving):
