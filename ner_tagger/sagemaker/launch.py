@@ -1,4 +1,5 @@
-"""SDK v2 objects for a training job, a tuning job and a TensorFlow Serving endpoint, from one JSON config.
+"""SDK v2 objects for a training job, a tuning job, a TensorFlow Serving endpoint and a Batch Transform job,
+from one JSON config.
 
 ``configs/sagemaker.json`` names the infrastructure (role, instance type and count, spot, ``max_run``/
 ``max_wait``, ``checkpoint_s3_uri`` prefix, output path, code location, distribution, endpoint) and the
@@ -14,6 +15,14 @@ this module.
   would make a new job resume, or fail to restore, an old one's checkpoints). A spot restart is the same
   job, same name, same prefix. A tuning job gets ``<checkpoint_s3_uri>/<tuning job name>``; its trials share
   that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``environment.checkpoint_dir``).
+- ``tensorboard_s3_uri``: the estimator gets a ``TensorBoardOutputConfig`` for ``<tensorboard_s3_uri>/<job
+  name>`` (one run a job, as TensorBoard lists them), with the SDK's default local path
+  ``/opt/ml/output/tensorboard``; SageMaker uploads that folder while the job runs and writes its
+  ``LocalPath`` into ``/opt/ml/input/config/tensorboardoutputconfig.json``, where the job reads it
+  (:attr:`ner_tagger.opt_ml.MLPaths.tensorboard`).
+- ``transform``: a Batch Transform job on the TensorFlow Serving model (:func:`start_transform`): input split
+  by line (``SplitType=Line``), mini-batches of many records (``MultiRecord``) up to ``max_payload_mb``,
+  JSON lines in (``content_type``) and out (``accept``), assembled one output line per input line.
 - ``code_location`` defaults to ``output_path``: the SDK otherwise puts ``<job>/source/sourcedir.tar.gz``
   at the root of ``output_path``'s bucket (``EstimatorBase._stage_user_code_in_s3``).
 
@@ -52,6 +61,12 @@ JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
 # checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
+JSONLINES = "application/jsonlines"
+# Batch Transform: 6 MB is the API's default mini-batch (about 90k WNUT-sized sentences, a minute or two on
+# one ml.c5.xlarge); up to 100 is allowed, but a mini-batch must finish within the invocation timeout.
+TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 6,
+                      "content_type": JSONLINES, "accept": JSONLINES}
+TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 
 
 def load_config(path: str) -> Dict[str, Any]:
@@ -62,12 +77,30 @@ def load_config(path: str) -> Dict[str, Any]:
         from ner_tagger.cluster import MWMS_REFUSAL
 
         raise HParamsError(f"{path}: {MWMS_REFUSAL}")
-    for key in ("checkpoint_s3_uri", "code_location"):
+    for key in ("checkpoint_s3_uri", "code_location", "tensorboard_s3_uri"):
         if config.get(key) and not str(config[key]).startswith("s3://"):
             raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
+    check_transform(config.get("transform", {}), path)
     return config
+
+
+def check_transform(transform: Dict[str, Any], path: str) -> None:
+    """The ``transform`` section's values SageMaker would refuse (or our endpoints could not read)."""
+    unknown = sorted(set(transform) - set(TRANSFORM_DEFAULTS) - {"output_path", "max_concurrent_transforms"})
+    if unknown:
+        raise HParamsError(f"{path}: transform: unknown key(s) {', '.join(unknown)}")
+    payload = transform.get("max_payload_mb", TRANSFORM_DEFAULTS["max_payload_mb"])
+    if not isinstance(payload, int) or not 1 <= payload <= 100:
+        raise HParamsError(f"{path}: transform.max_payload_mb={payload!r}: must be an integer from 1 to 100")
+    content_type = transform.get("content_type", JSONLINES)
+    if content_type not in TRANSFORM_CONTENT_TYPES:
+        raise HParamsError(f"{path}: transform.content_type={content_type!r}: must be one of "
+                           f"{', '.join(TRANSFORM_CONTENT_TYPES)} (one record a line)")
+    output = transform.get("output_path")
+    if output and not str(output).startswith("s3://"):
+        raise HParamsError(f"{path}: transform.output_path={output!r}: must be an s3:// URI")
 
 
 def check_hyperparameters(values: Dict[str, Any]) -> None:
@@ -137,6 +170,13 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
         kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
         kwargs["distribution"] = DISTRIBUTIONS[config["distribution"]]
+    if config.get("tensorboard_s3_uri") and not local:
+        from sagemaker.debugger import TensorBoardOutputConfig
+
+        # The SDK's default local path (/opt/ml/output/tensorboard) is left to it; the job reads the one
+        # SageMaker hands it.
+        kwargs["tensorboard_output_config"] = TensorBoardOutputConfig(
+            f"{config['tensorboard_s3_uri'].rstrip('/')}/{job_name}")
     estimator = TensorFlow(**kwargs)
     estimator.ner_job_name = job_name
     return estimator
@@ -186,6 +226,43 @@ def stage_serving_package(dest: Optional[str] = None) -> str:
     return package
 
 
+def transform_settings(config: Dict[str, Any]) -> Dict[str, Any]:
+    return {**TRANSFORM_DEFAULTS, **config.get("transform", {})}
+
+
+def transformer_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
+    """``Model.transformer`` arguments: many records a request, one output line per record."""
+    settings = transform_settings(config)
+    kwargs = dict(instance_count=settings["instance_count"], instance_type=settings["instance_type"],
+                  strategy="MultiRecord", assemble_with="Line", accept=settings["accept"],
+                  max_payload=settings["max_payload_mb"])
+    for key in ("output_path", "max_concurrent_transforms"):
+        if settings.get(key):
+            kwargs[key] = settings[key]
+    return kwargs
+
+
+def transform_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
+    """``Transformer.transform`` arguments: the input split at newlines, in the config's content type."""
+    return dict(content_type=transform_settings(config)["content_type"], split_type="Line")
+
+
+def start_transform(model, config: Dict[str, Any], data: str, job_name: Optional[str] = None,
+                    wait: bool = True):
+    """A Batch Transform job of ``model`` (:func:`make_model`) over the files under S3 prefix ``data``;
+    returns the SDK ``Transformer`` (its ``output_path`` holds ``<input file>.out``, line for line)."""
+    transformer = model.transformer(**transformer_kwargs(config))
+    transformer.transform(data, job_name=job_name, wait=wait, **transform_kwargs(config))
+    return transformer
+
+
+def transform_definition(config: Dict[str, Any], model_data: str, data: str,
+                         job_name: Optional[str] = None) -> Dict[str, Any]:
+    """What :func:`start_transform` would ask for, without calling AWS (``--dry-run``)."""
+    return {"model_data": model_data, "data": data, "job_name": job_name, "entry_point": SERVE_ENTRY,
+            "transformer": transformer_kwargs(config), "transform": transform_kwargs(config)}
+
+
 def deploy(model, config: Dict[str, Any]):
     endpoint = config.get("endpoint", {})
     return model.deploy(initial_instance_count=endpoint.get("instance_count", 1),
@@ -220,4 +297,5 @@ def job_definition(estimator, config: Dict[str, Any], inputs: Dict[str, str]) ->
             "output_path": estimator.output_path, "use_spot_instances": estimator.use_spot_instances,
             "max_run": estimator.max_run, "max_wait": estimator.max_wait,
             "distribution": getattr(estimator, "distribution", None), "inputs": inputs,
-            "metric_definitions": estimator.metric_definitions}
+            "metric_definitions": estimator.metric_definitions,
+            "tensorboard_s3_uri": getattr(estimator.tensorboard_output_config, "s3_output_path", None)}
