@@ -20,6 +20,7 @@ What differs from BYOC is the container's, not ours: a refused request (:class:`
 client as the container's 500 ``{"error": message}``, not as a 400/413/415 with ``status``.
 """
 import json
+import os
 
 import requests
 
@@ -29,6 +30,9 @@ from ner_tagger.container.payload import Limits, RequestError, parse
 
 # SageMaker real-time endpoints give an invocation 60 seconds; waiting longer on TF Serving helps no one.
 TF_SERVING_TIMEOUT_S = 60
+# Sentences per TF Serving call, as BYOC's NER_TAGGER_PREDICT_BATCH: a Batch Transform mini-batch holds up to
+# ~100k sentences, which in one call would pad to one huge tensor and outlast the timeout above.
+DEFAULT_BATCH = 128
 
 
 def handler(data, context):
@@ -41,9 +45,21 @@ def handler(data, context):
         raise RequestError(413, f"body over {limits.max_body_bytes} bytes (NER_TAGGER_MAX_BODY_BYTES)")
     body = body.encode("utf-8") if isinstance(body, str) else body
     sentences, key = parse(body, content_type, limits)
-    results = answers.in_request_order(sentences, lambda texts: _predict_text(context, texts),
-                                       lambda rows: _predict_tokens(context, rows))
+    batch = int(os.environ.get("NER_TAGGER_PREDICT_BATCH") or DEFAULT_BATCH)
+    results = answers.in_request_order(sentences, lambda texts: _batched(texts, batch, context, _predict_text),
+                                       lambda rows: _batched(rows, batch, context, _predict_tokens))
     return media.render(results, key, answer_type), answer_type
+
+
+def _batched(items, size, context, predict):
+    """``predict(context, chunk)`` over chunks of similar length (less padding); answers in input order."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i]))
+    answered = [None] * len(items)
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        for i, answer in zip(chunk, predict(context, [items[i] for i in chunk])):
+            answered[i] = answer
+    return answered
 
 
 def _predict_text(context, texts):

@@ -156,11 +156,21 @@ def test_one_tf_serving_call_per_signature(tf_serving):
                                      ["Umbrella", "Group"]]}).encode()
     first, second, third = _tf_serving_answer(body, JSON)["predictions"]
     assert [p["signature_name"] for p in tf_serving] == ["text", "tokens_lengths"]
-    assert tf_serving[1]["inputs"]["lengths"] == [5, 2]
+    assert tf_serving[1]["inputs"]["lengths"] == [2, 5]  # sorted by length: less padding
     assert [(e["type"], e["text"]) for e in first["entities"]] == [("PER", "Eve"), ("ORG", "Initech")]
     assert [(e["type"], e["text"], e["start"]) for e in second["entities"]] == [("PER", "Carol", 0),
                                                                               ("LOC", "New York", 14)]
     assert third["tokens"] == ["Umbrella", "Group"]
+
+
+def test_large_requests_go_to_tf_serving_in_batches_and_answer_in_order(tf_serving, byoc, monkeypatch):
+    monkeypatch.setenv("NER_TAGGER_PREDICT_BATCH", "2")
+    lines = ["Eve works for Initech .", "hi", "Alice met Bob in Quebec City .", "Oslo", "Hiro left ."]
+    body = "\n".join(lines).encode()
+    answer = _tf_serving_answer(body, "text/plain", JSONL)
+    assert [len(p["inputs"]["text"]) for p in tf_serving] == [2, 2, 1]
+    assert [" ".join(a["tokens"]) for a in answer["lines"]] == lines
+    assert answer == _byoc_answer(byoc, body, "text/plain", JSONL)
 
 
 def test_bad_requests_are_refused_as_byoc_refuses_them():
