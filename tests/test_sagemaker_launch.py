@@ -319,7 +319,7 @@ def test_transform_request_splits_by_line_and_assembles_by_line(config, session)
     transformer.transform("s3://ner-bucket/to-tag/", job_name="ner-transform-1", wait=False,
                           **launch.transform_kwargs(config))
     request = session.transform.call_args.kwargs
-    assert (request["strategy"], request["max_payload"]) == ("MultiRecord", 6)
+    assert (request["strategy"], request["max_payload"]) == ("MultiRecord", 1)
     assert request["input_config"]["SplitType"] == "Line"
     assert request["input_config"]["ContentType"] == "application/jsonlines"
     assert request["output_config"] == {"S3OutputPath": config["transform"]["output_path"], "Accept":

@@ -131,11 +131,6 @@ def parse(body: bytes, content_type: str, limits: Limits) -> Tuple[List[Sentence
     return sentences, "predictions"
 
 
-def is_line_format(content_type: str) -> bool:
-    """Whether requests of ``content_type`` hold one record a line (and so may be answered one a line)."""
-    return _media_type(content_type)[0] in JSONLINES + ("text/plain",)
-
-
 def records(text: str) -> List[str]:
     """The lines of a line-format body, split as Batch Transform splits a file (see the module docstring)."""
     lines = text.split("\n")

@@ -62,9 +62,10 @@ JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
 JSONLINES = "application/jsonlines"
-# Batch Transform: 6 MB is the API's default mini-batch (about 90k WNUT-sized sentences, a minute or two on
-# one ml.c5.xlarge); up to 100 is allowed, but a mini-batch must finish within the invocation timeout.
-TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 6,
+# Batch Transform mini-batches of 1 MB (~10k tweet-sized lines), not the API's default 6: a 6 MB mini-batch
+# took 300 s on one worker of a busy 2-core machine (scripts/batch_transform_local.py), too near the 600 s
+# invocation timeout for comfort, and a smaller one loses less to a retry. Up to 100 is allowed.
+TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 1,
                       "content_type": JSONLINES, "accept": JSONLINES}
 TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 
