@@ -108,6 +108,24 @@ def test_text_plain_one_sentence_a_line(server):
     assert_spans_match(lines[2], body["predictions"][2])
 
 
+def test_a_jsonlines_mini_batch_is_answered_one_line_a_record(server):
+    """As Batch Transform sends a file split by line: JSON lines in, JSON lines out, blank line kept."""
+    import urllib.request
+
+    records = ['"Hiro works for Acme Corp ."', '["Eve", "flew", "to", "New", "York"]', "",
+               '{"text": "Dmitri met Farah in Oslo ."}', '{"tokens": ["Umbrella", "Group"]}']
+    req = urllib.request.Request(server.url + "/invocations", data=("\n".join(records) + "\n").encode(),
+                                 headers={"Content-Type": "application/jsonlines"})
+    with urllib.request.urlopen(req, timeout=60) as response:
+        assert response.headers["Content-Type"] == "application/jsonlines"
+        lines = response.read().decode("utf-8").split("\n")
+    answers = [json.loads(line) for line in lines]
+    assert [a["tokens"][:1] for a in answers] == [["Hiro"], ["Eve"], [], ["Dmitri"], ["Umbrella"]]
+    assert ("LOC", "New York") in entities(answers[1]) and ("ORG", "Umbrella Group") in entities(answers[4])
+    code, body = request(server.url + "/invocations", '"ok"\n{"text": 3}\n', "application/jsonlines")
+    assert code == 400 and body["error"] == "line 2: 'text' must be a string"
+
+
 def test_a_batch_answers_like_single_requests(server):
     from conftest import synthetic_sentences
 
