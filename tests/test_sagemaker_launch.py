@@ -325,6 +325,9 @@ def test_transform_request_splits_by_line_and_assembles_by_line(config, session)
     assert request["output_config"] == {"S3OutputPath": config["transform"]["output_path"], "Accept":
                                         "application/jsonlines", "AssembleWith": "Line"}
     assert request["resource_config"] == {"InstanceCount": 1, "InstanceType": "ml.c5.xlarge"}
+    # The TF Serving container's own request timeouts (30 s, 60 s) raised to the transform job's 600 s.
+    assert request["env"] == {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": "600",
+                              "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": "600"}
 
 
 def test_script_transforms_with_a_trained_model(monkeypatch):

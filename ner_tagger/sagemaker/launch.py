@@ -68,6 +68,12 @@ JSONLINES = "application/jsonlines"
 TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 1,
                       "content_type": JSONLINES, "accept": JSONLINES}
 TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
+# The TF Serving container gives a request 30 s (gunicorn) behind a 60 s nginx read timeout
+# (SAGEMAKER_GUNICORN_TIMEOUT_SECONDS, SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS in its serve.py): too short
+# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default.
+TRANSFORM_TIMEOUT_S = 600
+TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
+                 "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
 
 
 def load_config(path: str) -> Dict[str, Any]:
@@ -236,7 +242,7 @@ def transformer_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
     settings = transform_settings(config)
     kwargs = dict(instance_count=settings["instance_count"], instance_type=settings["instance_type"],
                   strategy="MultiRecord", assemble_with="Line", accept=settings["accept"],
-                  max_payload=settings["max_payload_mb"])
+                  max_payload=settings["max_payload_mb"], env=dict(TRANSFORM_ENV))
     for key in ("output_path", "max_concurrent_transforms"):
         if settings.get(key):
             kwargs[key] = settings[key]
