@@ -9,7 +9,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from ner_tagger import hooks, in_session_eval, input_fns
+from ner_tagger import hooks, in_session_eval, input_fns, summaries
 from ner_tagger.dataset import Dataset
 from ner_tagger.hparams import HParams
 from ner_tagger.model_fn import model_fn
@@ -63,7 +63,25 @@ def total_steps(hp: HParams, train) -> tuple:
 
 def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
                        extra_hooks: Sequence = ()) -> list:
-    """Train to the step budget, evaluating on dev every ``eval_every_steps``; returns the evaluations."""
+    """Train to the step budget, evaluating on dev every ``eval_every_steps``; returns the evaluations.
+
+    With ``hp.tensorboard_dir`` the chief also writes the TensorBoard summaries SageMaker collects there
+    (:mod:`ner_tagger.summaries`)."""
+    folder = summaries.SummaryFolder(hp.tensorboard_dir) if hp.tensorboard_dir and estimator.config.is_chief \
+        else None
+    if folder:
+        log.info("train: TensorBoard summaries in %s", hp.tensorboard_dir)
+        extra_hooks = [*extra_hooks, summaries.TrainSummaryHook(folder, hp.log_every_steps, hp.learning_rate)]
+    on_record = (lambda step, result: folder.scalars(summaries.EVAL, step, result)) if folder else None
+    try:
+        return _train_and_evaluate(estimator, hp, data, params, extra_hooks, on_record)
+    finally:
+        if folder:
+            folder.close()
+
+
+def _train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict, extra_hooks: Sequence,
+                        on_record) -> list:
     steps, per_epoch = total_steps(hp, data.train)
     in_session = evaluates_in_session(estimator, hp)
     log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps (%s)", steps, per_epoch,
@@ -80,7 +98,7 @@ def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
     # dev set than file order, for the same scores (they are sums over the whole set).
     dev = sorted(data.dev, key=lambda sentence: len(sentence.tokens))
     if in_session:
-        keeper = hooks.BestCheckpoint(estimator.model_dir)
+        keeper = hooks.BestCheckpoint(estimator.model_dir, on_record)
         evaluation = in_session_eval.DevEvaluationHook(dev, params, hp.eval_every_steps, keeper,
                                                       estimator.eval_dir(), hp.early_stopping_patience)
         estimator.train(train_input, max_steps=steps, hooks=training_hooks + [evaluation])
@@ -90,7 +108,7 @@ def train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict,
         training_hooks.append(tf.estimator.experimental.stop_if_no_increase_hook(
             estimator, "f1", max_steps_without_increase=hp.early_stopping_patience * hp.eval_every_steps,
             min_steps=hp.eval_every_steps, run_every_secs=None, run_every_steps=hp.eval_every_steps))
-    exporter = hooks.BestCheckpointExporter(estimator.model_dir)
+    exporter = hooks.BestCheckpointExporter(estimator.model_dir, on_record)
     train_spec = tf.estimator.TrainSpec(train_input, max_steps=steps, hooks=training_hooks)
     eval_spec = tf.estimator.EvalSpec(lambda: input_fns.eval_input_fn(dev, params), steps=None,
                                       exporters=[exporter], start_delay_secs=0, throttle_secs=0)

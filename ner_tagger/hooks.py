@@ -4,6 +4,7 @@ import logging
 import os
 import shutil
 import time
+from typing import Callable, Optional
 
 import tensorflow as tf
 
@@ -87,9 +88,11 @@ class BestCheckpoint:
     checkpoint, not the last.
     """
 
-    def __init__(self, model_dir: str):
+    def __init__(self, model_dir: str, on_record: Optional[Callable[[int, dict], None]] = None):
+        """``on_record(step, result)`` is told of each evaluation too (TensorBoard, :mod:`ner_tagger.summaries`)."""
         self.best_dir = os.path.join(model_dir, BEST_DIR)
         self.history = []
+        self._on_record = on_record
 
     def best(self):
         try:
@@ -103,6 +106,8 @@ class BestCheckpoint:
         checkpoint into an empty folder and returns its file prefix's base name. True if it was the best."""
         log.info(EVAL_LINE.format(step=step, **result))
         self.history.append({"step": step, **result})
+        if self._on_record:
+            self._on_record(step, result)
         best = self.best()
         if best is not None and result["f1"] <= best["f1"]:
             return False
@@ -130,8 +135,8 @@ class BestCheckpointExporter(tf.estimator.Exporter):
     """:class:`BestCheckpoint` for ``tf.estimator.train_and_evaluate``'s evaluations (distributed training,
     weight averaging): called after each one with the evaluated checkpoint, which it copies."""
 
-    def __init__(self, model_dir: str):
-        self.keeper = BestCheckpoint(model_dir)
+    def __init__(self, model_dir: str, on_record: Optional[Callable[[int, dict], None]] = None):
+        self.keeper = BestCheckpoint(model_dir, on_record)
 
     @property
     def name(self):

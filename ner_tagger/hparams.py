@@ -104,7 +104,11 @@ class HParams:
     early_stopping_patience: int = _field(5, "Stop after this many evaluations without a dev F1 gain; "
                                              "0 disables.", low=0)
     keep_checkpoint_max: int = _field(3, "Recent checkpoints kept (the best one is kept apart).", low=1)
-    log_every_steps: int = _field(50, "Progress line every N steps.", low=1)
+    log_every_steps: int = _field(50, "Progress line (and TensorBoard train loss) every N steps.", low=1)
+    tensorboard_dir: str = _field("", "Folder for TensorBoard summaries: train/ (loss, learning rate) and eval/ "
+                                      "(dev f1, precision, recall, f1/<type>, loss). Empty: none besides "
+                                      "<model_dir>'s own, except in SageMaker jobs, which write where "
+                                      "TensorBoardOutputConfig collects them (/opt/ml/output/tensorboard).")
     seed: int = _field(42, "Seed for initialisation, shuffling and the dev hold-out.", low=0)
     intra_op_threads: int = _field(0, "TensorFlow intra-op threads; 0: one per core.", low=0)
     inter_op_threads: int = _field(0, "TensorFlow inter-op threads; 0: TensorFlow's default.", low=0)

@@ -14,6 +14,8 @@ Training (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-traini
     /opt/ml/checkpoints/                        synced to S3 when checkpoint_s3_uri is set
     /opt/ml/output/failure                      the reason a job failed, shown as FailureReason
     /opt/ml/output/data/                        uploaded as output.tar.gz
+    /opt/ml/output/tensorboard/                 synced to S3 during the job when TensorBoardOutputConfig is set
+    /opt/ml/input/config/tensorboardoutputconfig.json   {"LocalPath": ..., "S3OutputPath": ...} then
 
 Hosting (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html) extracts
 model.tar.gz into ``/opt/ml/model``.
@@ -39,6 +41,7 @@ import tempfile
 from typing import Dict, List, Mapping, Optional
 
 from ner_tagger import failure
+from ner_tagger.errors import DataError
 
 DEFAULT_ROOT = "/opt/ml"
 ROOT_VARIABLES = ("NER_TAGGER_ML_ROOT", "SAGEMAKER_BASE_DIR")
@@ -94,6 +97,28 @@ class MLPaths:
     @property
     def failure(self) -> str:
         return self._join("output", "failure")
+
+    @property
+    def tensorboard_config(self) -> str:
+        return self._join("input", "config", "tensorboardoutputconfig.json")
+
+    @property
+    def tensorboard(self) -> str:
+        """Where TensorBoard summaries go in a job: the ``LocalPath`` of the job's TensorBoardOutputConfig
+        (the SDK's ``container_local_output_path``; SageMaker uploads that folder to ``s3_output_path``
+        while the job runs), else the SDK's default ``output/tensorboard``. A folder outside ``output/data``,
+        so the summaries never land in ``output.tar.gz`` when no TensorBoard output is configured."""
+        try:
+            with open(self.tensorboard_config, encoding="utf-8") as fh:
+                config = json.load(fh)
+        except FileNotFoundError:
+            return self._join("output", "tensorboard")
+        except (OSError, ValueError) as err:
+            raise DataError(f"cannot read the TensorBoard output config: {err}", self.tensorboard_config) from None
+        local = config.get("LocalPath") if isinstance(config, dict) else None
+        if not isinstance(local, str) or not local:
+            raise DataError("no 'LocalPath' string in the TensorBoard output config", self.tensorboard_config)
+        return local
 
 
 def has_saved_model(model_dir: str) -> bool:

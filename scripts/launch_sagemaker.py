@@ -3,6 +3,14 @@
     python scripts/launch_sagemaker.py --config configs/sagemaker.json \
         --role arn:aws:iam::<account>:role/<SageMakerRole> --training s3://<bucket>/ner/data/wnut17
 
+Batch Transform (one output line per input line; the config's ``transform`` section)::
+
+    python scripts/launch_sagemaker.py --role ... --transform s3://<bucket>/ner/to-tag/ \
+        --model-data s3://<bucket>/ner/output/<job>/output/model.tar.gz
+
+tags every file under the prefix with a trained model (``--model-data``), or, without it, with the model of
+the training job this command runs first.
+
 Needs only the SageMaker SDK v2 (``pip install "sagemaker>=2.257,<3"``; no TensorFlow) and AWS credentials.
 ``--no-deploy`` trains only; ``--tune`` runs a HyperparameterTuner over the config's ``tuning.ranges``
 (maximising dev F1) instead. ``--dry-run`` stages the source folder, builds the estimator and prints the job
@@ -36,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                                            "timestamp. The job's checkpoints go to <checkpoint_s3_uri>/<name>.")
     parser.add_argument("--no-deploy", dest="deploy", action="store_false", help="Train only.")
     parser.add_argument("--tune", action="store_true", help="Run the config's hyperparameter tuning job.")
+    parser.add_argument("--transform", metavar="S3_PREFIX",
+                        help="Run a Batch Transform job over the files under this prefix (JSON lines or text, "
+                             "one record a line), after training or on --model-data.")
+    parser.add_argument("--model-data", metavar="S3_URI",
+                        help="With --transform: the model.tar.gz to use instead of training one now.")
     parser.add_argument("--dry-run", action="store_true",
                         help="Stage the source folder, build the estimator, print the job definition as JSON; "
                              "call no AWS API.")
@@ -65,6 +78,8 @@ def main(argv=None, session=None) -> int:
     args = build_parser().parse_args(argv)
     config = launch.load_config(args.config)
     role = args.role or config.get("role")
+    if args.model_data:
+        return transform_only(args, config, role, session)
     inputs = dict(config.get("inputs", {}))
     if args.training:
         inputs["training"] = args.training
@@ -92,14 +107,40 @@ def main(argv=None, session=None) -> int:
         return 0
     if args.dry_run:
         estimator = launch.make_estimator(config, role, session, job_name=args.job_name, source_dir=source_dir)
-        print(json.dumps(launch.job_definition(estimator, config, inputs), indent=2, sort_keys=True))
+        definition = launch.job_definition(estimator, config, inputs)
+        if args.transform:
+            definition["transform"] = launch.transform_definition(config, "<this job's model.tar.gz>",
+                                                                  args.transform)
+        print(json.dumps(definition, indent=2, sort_keys=True))
         return 0
     estimator, predictor = launch.train_and_deploy(config, role, inputs, session, args.deploy, args.job_name,
                                                    source_dir)
     print(f"model: {estimator.model_data}")
     if predictor is not None:
         print(f"endpoint: {predictor.endpoint_name}")
+    if args.transform:
+        transform(estimator.model_data, args.transform, config, role, session)
     return 0
+
+
+def transform_only(args, config, role, session) -> int:
+    """``--model-data``: a Batch Transform job with a trained model, no training."""
+    if not args.transform or not role:
+        print("error: --model-data needs --transform and a role (--role, $SAGEMAKER_ROLE or the config's)",
+              file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(json.dumps(launch.transform_definition(config, args.model_data, args.transform, args.job_name),
+                         indent=2, sort_keys=True))
+        return 0
+    transform(args.model_data, args.transform, config, role, session, args.job_name)
+    return 0
+
+
+def transform(model_data, data, config, role, session, job_name=None) -> None:
+    model = launch.make_model(model_data, config, role, session)
+    transformer = launch.start_transform(model, config, data, job_name=job_name)
+    print(f"transform output: {transformer.output_path}")
 
 
 if __name__ == "__main__":

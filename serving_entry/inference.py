@@ -13,33 +13,56 @@ The container calls ``handler(data, context)`` once per request (it prefers ``ha
 sentences and token lists, and TF Serving's REST predict runs one signature per call: the ``text``
 signature splits raw sentences in the graph, ``tokens_lengths`` takes token lists.
 
+The answer's media type follows :func:`ner_tagger.container.media.response_type`, as BYOC's does: JSON lines
+for Batch Transform's ``application/jsonlines`` mini-batches (or when ``Accept`` asks for them), else JSON.
+
 What differs from BYOC is the container's, not ours: a refused request (:class:`RequestError`) reaches the
 client as the container's 500 ``{"error": message}``, not as a 400/413/415 with ``status``.
 """
 import json
+import os
 
 import requests
 
 from ner_tagger import answers
+from ner_tagger.container import media
 from ner_tagger.container.payload import Limits, RequestError, parse_request
 
-JSON = "application/json"
 # SageMaker real-time endpoints give an invocation 60 seconds; waiting longer on TF Serving helps no one.
 TF_SERVING_TIMEOUT_S = 60
+# Sentences per TF Serving call, as BYOC's NER_TAGGER_PREDICT_BATCH: a Batch Transform mini-batch holds up to
+# ~100k sentences, which in one call would pad to one huge tensor and outlast the timeout above.
+DEFAULT_BATCH = 128
 
 
 def handler(data, context):
-    """Request stream -> ``(JSON body, content type)``, the body BYOC's ``/invocations`` would send."""
+    """Request stream -> ``(body, content type)``, what BYOC's ``/invocations`` would send."""
+    content_type = context.request_content_type or ""
+    answer_type = media.response_type(context.accept_header or "", content_type)
     limits = Limits.from_env()
     body = data.read(limits.max_body_bytes + 1)
     if len(body) > limits.max_body_bytes:
         raise RequestError(413, f"body over {limits.max_body_bytes} bytes (NER_TAGGER_MAX_BODY_BYTES)")
     body = body.encode("utf-8") if isinstance(body, str) else body
-    request = parse_request(body, context.request_content_type or "", limits)
+    request = parse_request(body, content_type, limits)
+    batch = int(os.environ.get("NER_TAGGER_PREDICT_BATCH") or DEFAULT_BATCH)
     scores = request.scores
-    results = answers.in_request_order(request.sentences, lambda texts: _predict_text(context, texts, scores),
-                                       lambda rows: _predict_tokens(context, rows, scores), scores)
-    return json.dumps({request.key: results}, ensure_ascii=False), JSON
+    results = answers.in_request_order(
+        request.sentences,
+        lambda texts: _batched(texts, batch, lambda chunk: _predict_text(context, chunk, scores)),
+        lambda rows: _batched(rows, batch, lambda chunk: _predict_tokens(context, chunk, scores)), scores)
+    return media.render(results, request.key, answer_type), answer_type
+
+
+def _batched(items, size, predict):
+    """``predict(chunk)`` over chunks of similar length (less padding); answers in input order."""
+    order = sorted(range(len(items)), key=lambda i: len(items[i]))
+    answered = [None] * len(items)
+    for start in range(0, len(order), size):
+        chunk = order[start:start + size]
+        for i, answer in zip(chunk, predict([items[i] for i in chunk])):
+            answered[i] = answer
+    return answered
 
 
 def _signature(name, scores):

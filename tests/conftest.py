@@ -79,6 +79,20 @@ def trained(synthetic_dir, tmp_path_factory):
 
 
 
+def tensorboard_scalars(folder):
+    """{tag: [(step, value), ...]} from the event files in ``folder``, read as TensorBoard reads them."""
+    import glob
+
+    import tensorflow as tf
+
+    found = {}
+    for path in sorted(glob.glob(os.path.join(str(folder), "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append((event.step, round(value.simple_value, 5)))
+    return found
+
+
 def read_until(proc, pattern, timeout):
     """Lines of ``proc``'s output up to the first that matches ``pattern``; kills ``proc`` and fails the test
     if none does within ``timeout`` seconds."""

@@ -48,8 +48,12 @@ def call(app, method="GET", path="/ping", body=b"", content_type=None, headers=N
         seen["status"], seen["headers"] = status, dict(response_headers)
 
     data = b"".join(app(environ, start_response))
+    code = int(seen["status"].split()[0])
+    if seen["headers"]["Content-Type"] == "application/jsonlines":
+        assert code == 200 and not data.endswith(b"\n")  # SageMaker's AssembleWith=Line adds the newline
+        return code, [json.loads(line) for line in data.decode("utf-8").split("\n")]
     assert seen["headers"]["Content-Type"] == "application/json"
-    return int(seen["status"].split()[0]), json.loads(data)
+    return code, json.loads(data)
 
 
 def invoke(app, value, content_type="application/json", **kwargs):
@@ -112,6 +116,43 @@ def test_accept_header():
     assert invoke(app, ["a"], headers={"HTTP_ACCEPT": "text/html, */*;q=0.1"})[0] == 200
 
 
+def test_jsonlines_request_is_answered_one_line_a_record_in_order():
+    predictor = FakePredictor()
+    body = b'"Alice met Bob"\n["Carol", "left"]\n\n{"text": "see Eve"}\n{"tokens": ["Zoe"]}\n'
+    code, lines = invoke(InvocationsApp(predictor), body, "application/jsonlines")
+    assert code == 200
+    assert [r["tokens"] for r in lines] == [["Alice", "met", "Bob"], ["Carol", "left"], [], ["see", "Eve"],
+                                            ["Zoe"]]
+    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"], True),
+                                ("tokens", [["Carol", "left"], ["Zoe"]], True)]
+
+
+def test_accept_jsonlines_answers_text_plain_one_line_a_record():
+    app = InvocationsApp(FakePredictor())
+    code, lines = invoke(app, b"Alice\n\nBob met Eve\n", "text/plain",
+                         headers={"HTTP_ACCEPT": "application/jsonlines"})
+    assert code == 200 and [len(r["entities"]) for r in lines] == [1, 0, 2]
+    code, body = invoke(app, b"Alice\n\nBob met Eve\n", "text/plain")  # no Accept: one JSON document
+    assert code == 200 and len(body["predictions"]) == 3
+
+
+def test_a_bad_jsonlines_record_is_refused_naming_its_line():
+    code, body = invoke(InvocationsApp(FakePredictor()), b'"ok"\n["fine"]\n{"text": 3}\n',
+                        "application/jsonlines")
+    assert code == 400 and body["error"] == "line 3: 'text' must be a string"
+
+
+def test_batch_transform_execution_parameters_follow_the_payload_limit():
+    app = InvocationsApp(FakePredictor(), Limits.from_env({"SAGEMAKER_BATCH": "true",
+                                                           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20"}), workers=3)
+    assert call(app, path="/execution-parameters")[1] == {"MaxConcurrentTransforms": 3,
+                                                          "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 20}
+    records = b"Alice met Bob\n" * 20000  # over the real-time limits of 512 sentences and 50000 tokens
+    code, lines = invoke(app, records, "text/plain", headers={"HTTP_ACCEPT": "application/jsonlines"})
+    assert code == 200 and len(lines) == 20000
+    assert invoke(InvocationsApp(FakePredictor()), records, "text/plain")[0] == 413
+
+
 def test_a_model_failure_is_a_json_500_and_the_app_lives_on():
     app = InvocationsApp(BrokenPredictor())
     code, body = invoke(app, ["Alice"])
@@ -120,6 +161,7 @@ def test_a_model_failure_is_a_json_500_and_the_app_lives_on():
 
 
 CONTENT_TYPES = st.sampled_from(["application/json", "text/plain", "application/json; charset=latin-1",
+                                 "application/jsonlines", "application/x-jsonlines; charset=utf-16",
                                  "text/plain; charset=bogus", "application/x-www-form-urlencoded", "", "*/*"])
 JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(

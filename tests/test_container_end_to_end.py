@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from conftest import tensorboard_scalars
 from container_harness import STRING_HPARAMS, Server, failure, model_files, request, run_train, scaffold
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
@@ -19,6 +20,9 @@ def trained_root(tmp_path_factory):
     os.makedirs(os.path.join(root, "output"))
     with open(os.path.join(root, "output", "failure"), "w", encoding="utf-8") as fh:
         fh.write("left by an earlier failed run\n")
+    # A TensorBoardOutputConfig with its own container_local_output_path, as SageMaker writes it.
+    with open(os.path.join(root, "input", "config", "tensorboardoutputconfig.json"), "w", encoding="utf-8") as fh:
+        json.dump({"LocalPath": os.path.join(root, "tb-local"), "S3OutputPath": "s3://bucket/tb"}, fh)
     result = run_train(root)
     assert result.returncode == 0, result.stderr[-3000:]
     return root, result
@@ -50,6 +54,16 @@ def test_train_writes_the_contract_outputs(trained_root):
     assert any(name.startswith("model.ckpt-150") for name in os.listdir(os.path.join(root, "checkpoints")))
     with open(os.path.join(root, "output", "data", "eval_report.json"), encoding="utf-8") as fh:
         assert json.load(fh)["dev"]["overall"]["f1"] > 0.9
+
+
+def test_tensorboard_summaries_go_to_the_configured_local_path(trained_root):
+    root, _ = trained_root
+    train = tensorboard_scalars(os.path.join(root, "tb-local", "train"))
+    dev = tensorboard_scalars(os.path.join(root, "tb-local", "eval"))
+    assert {"loss", "learning_rate"} <= set(train) and train["loss"][-1][0] == 150
+    assert {"f1", "precision", "recall", "loss", "f1/PER", "f1/LOC", "f1/ORG"} <= set(dev)
+    assert dev["f1"][-1] == (150, dev["f1"][-1][1]) and dev["f1"][-1][1] > 0.9
+    assert not os.path.exists(os.path.join(root, "output", "tensorboard"))
 
 
 def test_ping(server):
@@ -92,6 +106,24 @@ def test_text_plain_one_sentence_a_line(server):
     assert body["predictions"][1]["entities"] == []
     assert ("LOC", "New York") in entities(body["predictions"][2])
     assert_spans_match(lines[2], body["predictions"][2])
+
+
+def test_a_jsonlines_mini_batch_is_answered_one_line_a_record(server):
+    """As Batch Transform sends a file split by line: JSON lines in, JSON lines out, blank line kept."""
+    import urllib.request
+
+    records = ['"Hiro works for Acme Corp ."', '["Eve", "flew", "to", "New", "York"]', "",
+               '{"text": "Dmitri met Farah in Oslo ."}', '{"tokens": ["Umbrella", "Group"]}']
+    req = urllib.request.Request(server.url + "/invocations", data=("\n".join(records) + "\n").encode(),
+                                 headers={"Content-Type": "application/jsonlines"})
+    with urllib.request.urlopen(req, timeout=60) as response:
+        assert response.headers["Content-Type"] == "application/jsonlines"
+        lines = response.read().decode("utf-8").split("\n")
+    answers = [json.loads(line) for line in lines]
+    assert [a["tokens"][:1] for a in answers] == [["Hiro"], ["Eve"], [], ["Dmitri"], ["Umbrella"]]
+    assert ("LOC", "New York") in entities(answers[1]) and ("ORG", "Umbrella Group") in entities(answers[4])
+    code, body = request(server.url + "/invocations", '"ok"\n{"text": 3}\n', "application/jsonlines")
+    assert code == 400 and body["error"] == "line 2: 'text' must be a string"
 
 
 def test_a_batch_answers_like_single_requests(server):

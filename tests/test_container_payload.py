@@ -138,3 +138,58 @@ def test_limits_from_environment():
     for bad in ("lots", "0"):
         with pytest.raises(ValueError, match="NER_TAGGER_MAX_BATCH"):
             Limits.from_env({"NER_TAGGER_MAX_BATCH": bad})
+
+
+JSONL = "application/jsonlines"
+
+
+def test_jsonlines_records_are_one_a_line_and_blank_lines_are_kept():
+    body = '"Alice met Bob"\n["Carol", "left"]\n\n{"text": "a b"}\r\n{"tokens": ["c"]}\n'
+    assert parsed(body, JSONL) == (["Alice met Bob", ["Carol", "left"], "", "a b", ["c"]], "predictions")
+    assert parsed('"x"', "application/x-jsonlines")[0] == ["x"]
+
+
+def test_line_formats_split_at_newlines_only():
+    # U+2028 and U+0085 are line breaks to str.splitlines but not to Batch Transform's SplitType=Line.
+    assert parsed("a\u2028b\nc\u0085d\n", TEXT)[0] == ["a\u2028b", "c\u0085d"]
+    assert parsed('"a\u2028b"\n', JSONL)[0] == ["a\u2028b"]
+
+
+@pytest.mark.parametrize("body,message", [
+    ('"ok"\n{bad\n', "line 2: invalid JSON at column 2"),
+    ('"ok"\n\n3\n', "line 3: expected a string or a list of non-empty strings"),
+    ('{"text": "a", "id": 1}\n', "line 1: an object takes exactly one of 'text' or 'tokens'"),
+    ('["a", ""]\n', "line 1: expected a string or a list of non-empty strings"),
+    ('"a"\n"\\ud800"\n', "line 2: not valid Unicode"),
+    ("[" * 100000 + "\n", "line 1: invalid JSON"),
+])
+def test_bad_jsonlines_records_name_their_line(body, message):
+    code, text = status(body.encode(), JSONL)
+    assert code == 400 and text.startswith(message), text
+
+
+def test_line_format_limits_name_the_line():
+    small = Limits(max_sentence_tokens=3)
+    assert status(b"a\nb c d e\n", TEXT, small) == (400, "line 2: 4 tokens; the limit is 3 "
+                                                         "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
+    assert status(b'"a"\n["b", "c", "d", "e"]\n', JSONL, small)[1].startswith("line 2: 4 tokens")
+
+
+def test_batch_transform_lifts_the_per_request_limits_to_the_payload_size():
+    limits = Limits.from_env({"SAGEMAKER_BATCH": "true", "SAGEMAKER_MAX_PAYLOAD_IN_MB": "100"})
+    assert limits.max_body_bytes == 100 * 1024 * 1024
+    body = ("Alice met Bob in Paris .\n" * 100000).encode()  # 100k records, 600k tokens
+    assert len(parse(body, TEXT, limits)[0]) == 100000
+    assert status(body, TEXT)[0] == 413  # the real-time limits refuse it
+    assert limits.max_sentence_tokens == Limits().max_sentence_tokens  # a record's own limits stay
+
+
+def test_batch_transform_payload_setting():
+    assert Limits.from_env({"SAGEMAKER_BATCH": "true"}).max_body_bytes == 6 * 1024 * 1024  # the job default
+    assert Limits.from_env({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "0"}).max_body_bytes == 100 * 1024 * 1024
+    explicit = Limits.from_env({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "50", "NER_TAGGER_MAX_BATCH": "10"})
+    assert (explicit.max_body_bytes, explicit.max_batch) == (50 * 1024 * 1024, 10)
+    assert Limits.from_env({"SAGEMAKER_BATCH": "false"}) == Limits()
+    for bad in ("big", "101", "-1"):
+        with pytest.raises(ValueError, match="SAGEMAKER_MAX_PAYLOAD_IN_MB"):
+            Limits.from_env({"SAGEMAKER_MAX_PAYLOAD_IN_MB": bad})

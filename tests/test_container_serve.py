@@ -102,3 +102,11 @@ def test_serve_reaches_the_exec_of_gunicorn_without_tensorflow(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["argv"][-1] == serve.APP and out["heavy"] == []
+
+
+def test_batch_transform_gets_a_longer_request_timeout():
+    batch = ServeSettings.from_env({"SAGEMAKER_BATCH": "true", "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20"})
+    assert batch.timeout == serve.BATCH_TRANSFORM_TIMEOUT and batch.limits.max_body_bytes == 20 * 1024 * 1024
+    assert ServeSettings.from_env({"SAGEMAKER_BATCH": "true", "SAGEMAKER_MODEL_SERVER_TIMEOUT": "90"}).timeout == 90
+    with pytest.raises(SettingsError, match="SAGEMAKER_MAX_PAYLOAD_IN_MB"):
+        ServeSettings.from_env({"SAGEMAKER_MAX_PAYLOAD_IN_MB": "many"})

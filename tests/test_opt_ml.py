@@ -2,7 +2,10 @@
 import json
 import os
 
-from ner_tagger.opt_ml import SageMakerEnvironment
+import pytest
+
+from ner_tagger.errors import DataError
+from ner_tagger.opt_ml import MLPaths, SageMakerEnvironment
 
 
 def _environ(base, **extra):
@@ -63,3 +66,22 @@ def test_each_job_keeps_its_own_checkpoint_folder(tmp_path):
     # A name that is not a SageMaker job name is never used as a path.
     odd = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="../../etc"))
     assert odd.checkpoint_dir("s3://b/m") == str(tmp_path / "checkpoints")
+
+
+def test_tensorboard_folder_is_the_configured_local_path_or_the_sdk_default(tmp_path):
+    paths = MLPaths(str(tmp_path))
+    assert paths.tensorboard == str(tmp_path / "output" / "tensorboard")
+    os.makedirs(os.path.dirname(paths.tensorboard_config))
+    with open(paths.tensorboard_config, "w", encoding="utf-8") as fh:
+        json.dump({"LocalPath": "/opt/ml/output/tb-custom", "S3OutputPath": "s3://b/tb"}, fh)
+    assert paths.tensorboard == "/opt/ml/output/tb-custom"
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"S3OutputPath": "s3://b/tb"}', '["/opt/ml/tb"]'])
+def test_unreadable_tensorboard_config_names_the_file(tmp_path, text):
+    paths = MLPaths(str(tmp_path))
+    os.makedirs(os.path.dirname(paths.tensorboard_config))
+    with open(paths.tensorboard_config, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    with pytest.raises(DataError, match="tensorboardoutputconfig.json"):
+        assert paths.tensorboard is None  # not reached: reading the property raises

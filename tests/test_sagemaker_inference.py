@@ -28,7 +28,7 @@ Context = collections.namedtuple("Context", "model_name model_version method res
                                             "custom_attributes request_content_type accept_header "
                                             "content_length")
 REST_URI = "http://localhost:8501/v1/models/model:predict"
-JSON = "application/json"
+JSON, JSONL = "application/json", "application/jsonlines"
 
 
 def _load_handler():
@@ -42,8 +42,9 @@ def _load_handler():
 inference = _load_handler()
 
 
-def _context(content_type):
-    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, JSON, None)
+def _context(content_type, accept=JSON):
+    # The container passes Accept, or application/json when the request has none (tfs_utils.parse_request).
+    return Context("model", None, "POST", REST_URI, 9000, None, None, content_type, accept or JSON, None)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +84,28 @@ def _json_value(value):
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-def _tf_serving_answer(body, content_type):
-    answer, media = inference.handler(io.BytesIO(body), _context(content_type))
-    assert media == JSON
-    return json.loads(answer)
+def _tf_serving_answer(body, content_type, accept=None):
+    answer, media = inference.handler(io.BytesIO(body), _context(content_type, accept))
+    return _decoded(answer, media)
 
 
-def _byoc_answer(app, body, content_type):
+def _byoc_answer(app, body, content_type, accept=None):
     environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/invocations", "wsgi.input": io.BytesIO(body),
                "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body))}
+    if accept:
+        environ["HTTP_ACCEPT"] = accept
     seen = {}
-    data = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
+    data = b"".join(app(environ, lambda status, headers: seen.update(status=status, headers=dict(headers))))
     assert seen["status"] == "200 OK", data
-    return json.loads(data)
+    return _decoded(data.decode("utf-8"), seen["headers"]["Content-Type"])
+
+
+def _decoded(body, media):
+    """A JSON answer as its value; JSON lines as ``{"lines": [one value a line]}``."""
+    if media == JSONL:
+        return {"lines": [json.loads(line) for line in body.split("\n")]}
+    assert media == JSON
+    return json.loads(body)
 
 
 PAYLOADS = [
@@ -117,6 +127,23 @@ def test_tf_serving_and_byoc_give_the_same_answer(tf_serving, byoc, body, conten
     assert _tf_serving_answer(body, content_type) == _byoc_answer(byoc, body, content_type)
 
 
+# Batch Transform mini-batches (SplitType=Line): one record a line, a blank line kept as a record.
+BATCH_PAYLOADS = [
+    (b'"Alice met Bob in Quebec City ."\n["Carol", "flew", "to", "New", "York"]\n\n{"text": "hi Bob"}\n'
+     b'{"tokens": ["Umbrella", "Group"]}\n', JSONL, None),
+    (b'"Alice met Bob in Quebec City ."\n["Carol", "flew", "to", "New", "York"]\n', JSONL, JSONL),
+    (b"Globex   hired Hiro last week .\n\nDmitri met Farah in Oslo .\r\n", "text/plain", JSONL),
+    ('"Gustavo flew to Lagos \u2014 with Eve \u2028 ."\n'.encode(), "application/x-jsonlines", None),
+]
+
+
+@pytest.mark.parametrize("body, content_type, accept", BATCH_PAYLOADS)
+def test_batch_transform_lines_get_the_same_answer_line_for_line(tf_serving, byoc, body, content_type, accept):
+    answer = _tf_serving_answer(body, content_type, accept)
+    assert answer == _byoc_answer(byoc, body, content_type, accept)
+    assert len(answer["lines"]) == len(body.decode("utf-8").rstrip("\n").split("\n"))
+
+
 def test_plain_text_lines_give_entities_with_character_spans(tf_serving):
     texts = ["Alice met Bob in Quebec City .", "Globex   hired Hiro last week ."]
     result = _tf_serving_answer(("\n".join(texts) + "\n\n").encode(), "text/plain")["predictions"]
@@ -131,7 +158,7 @@ def test_one_tf_serving_call_per_signature(tf_serving):
                                      ["Umbrella", "Group"]]}).encode()
     first, second, third = _tf_serving_answer(body, JSON)["predictions"]
     assert [p["signature_name"] for p in tf_serving] == ["text", "tokens_lengths"]
-    assert tf_serving[1]["inputs"]["lengths"] == [5, 2]
+    assert tf_serving[1]["inputs"]["lengths"] == [2, 5]  # sorted by length: less padding
     assert [(e["type"], e["text"]) for e in first["entities"]] == [("PER", "Eve"), ("ORG", "Initech")]
     assert [(e["type"], e["text"], e["start"]) for e in second["entities"]] == [("PER", "Carol", 0),
                                                                               ("LOC", "New York", 14)]
@@ -146,6 +173,16 @@ def test_without_scores_the_tags_only_signatures_answer_with_the_same_tags(tf_se
                                                         "tokens_lengths_tags"]
     assert [a["tags"] for a in bare] == [a["tags"] for a in scored]
     assert all(set(a) == {"tokens", "tags", "entities"} for a in bare)
+
+
+def test_large_requests_go_to_tf_serving_in_batches_and_answer_in_order(tf_serving, byoc, monkeypatch):
+    monkeypatch.setenv("NER_TAGGER_PREDICT_BATCH", "2")
+    lines = ["Eve works for Initech .", "hi", "Alice met Bob in Quebec City .", "Oslo", "Hiro left ."]
+    body = "\n".join(lines).encode()
+    answer = _tf_serving_answer(body, "text/plain", JSONL)
+    assert [len(p["inputs"]["text"]) for p in tf_serving] == [2, 2, 1]
+    assert [" ".join(a["tokens"]) for a in answer["lines"]] == lines
+    assert answer == _byoc_answer(byoc, body, "text/plain", JSONL)
 
 
 def test_bad_requests_are_refused_as_byoc_refuses_them():

@@ -297,3 +297,77 @@ def test_embeddings_channel_is_launched_and_unknown_channels_refused(capsys, sta
     bad.write_text(json.dumps(dict(launch.load_config(CONFIG), inputs={"training": "s3://b", "vectors": "s3://v"})))
     with pytest.raises(HParamsError, match=r"bad\.json: inputs: unknown channel\(s\) 'vectors'; the job reads "):
         launch.load_config(str(bad))
+
+
+def test_tensorboard_output_goes_to_a_prefix_per_job(config, session, staged):
+    estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-tb", source_dir=staged)
+    estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name=estimator.ner_job_name)
+    request = session.train.call_args.kwargs
+    # No LocalPath: SageMaker's default, /opt/ml/output/tensorboard, which the job reads back from
+    # input/config/tensorboardoutputconfig.json (ner_tagger.opt_ml.MLPaths.tensorboard).
+    assert request["tensorboard_output_config"] == {"S3OutputPath": config["tensorboard_s3_uri"] + "/ner-job-tb"}
+    untracked = launch.make_estimator(dict(config, tensorboard_s3_uri=None), ROLE, session, job_name="j",
+                                      source_dir=staged)
+    assert untracked.tensorboard_output_config is None
+
+
+def test_bad_tensorboard_and_transform_settings_are_refused(tmp_path, config):
+    for change, message in [({"tensorboard_s3_uri": "/tmp/tb"}, "tensorboard_s3_uri"),
+                            ({"transform": {"max_payload_mb": 101}}, "max_payload_mb=101"),
+                            ({"transform": {"content_type": "text/csv"}}, "content_type='text/csv'"),
+                            ({"transform": {"split": "Line"}}, "unknown key(s) split"),
+                            ({"transform": {"output_path": "out/"}}, "output_path='out/'")]:
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(dict(config, **change)))
+        with pytest.raises(HParamsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            launch.load_config(str(path))
+
+
+def test_transform_request_splits_by_line_and_assembles_by_line(config, session):
+    """The real SDK ``Transformer`` turns the launcher's arguments into a CreateTransformJob request."""
+    from sagemaker.transformer import Transformer
+
+    transformer = Transformer("ner-model", sagemaker_session=session, **launch.transformer_kwargs(config))
+    transformer.transform("s3://ner-bucket/to-tag/", job_name="ner-transform-1", wait=False,
+                          **launch.transform_kwargs(config))
+    request = session.transform.call_args.kwargs
+    assert (request["strategy"], request["max_payload"]) == ("MultiRecord", 1)
+    assert request["input_config"]["SplitType"] == "Line"
+    assert request["input_config"]["ContentType"] == "application/jsonlines"
+    assert request["output_config"] == {"S3OutputPath": config["transform"]["output_path"], "Accept":
+                                        "application/jsonlines", "AssembleWith": "Line"}
+    assert request["resource_config"] == {"InstanceCount": 1, "InstanceType": "ml.c5.xlarge"}
+    # The TF Serving container's own request timeouts (30 s, 60 s) raised to the transform job's 600 s.
+    assert request["env"] == {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": "600",
+                              "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": "600"}
+
+
+def test_script_transforms_with_a_trained_model(monkeypatch):
+    model_cls = mock.MagicMock(name="TensorFlowModel")
+    monkeypatch.setattr("sagemaker.tensorflow.TensorFlowModel", model_cls)
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--transform", "s3://b/to-tag/",
+                                  "--model-data", "s3://b/model.tar.gz", "--job_name", "ner-tr-1"]) == 0
+    assert model_cls.call_args.kwargs["model_data"] == "s3://b/model.tar.gz"
+    model = model_cls.return_value
+    model.transformer.assert_called_once_with(**launch.transformer_kwargs(launch.load_config(CONFIG)))
+    model.transformer.return_value.transform.assert_called_once_with(
+        "s3://b/to-tag/", job_name="ner-tr-1", wait=True, content_type="application/jsonlines", split_type="Line")
+    model.deploy.assert_not_called()
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--model-data", "s3://b/m.tar.gz"]) == 2
+
+
+def test_dry_run_of_a_transform_job(capsys):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--transform", "s3://b/in/",
+                                  "--model-data", "s3://b/model.tar.gz"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["transformer"]["strategy"] == "MultiRecord"
+    assert definition["transformer"]["assemble_with"] == "Line"
+    assert definition["transform"] == {"content_type": "application/jsonlines", "split_type": "Line"}
+
+
+def test_dry_run_shows_the_tensorboard_prefix(capsys, staged):
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--dry-run", "--source-dir", staged,
+                                  "--job_name", "ner-dry-tb", "--transform", "s3://b/in/"]) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["tensorboard_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/tensorboard/ner-dry-tb"
+    assert definition["transform"]["data"] == "s3://b/in/"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import sagemaker_harness as harness
-from conftest import TINY, synthetic_sentences, write_conll
+from conftest import TINY, synthetic_sentences, tensorboard_scalars, write_conll
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -191,3 +191,15 @@ def test_sagemaker_internal_flags_are_dropped():
 
     argv = ["--_tuning_objective_metric", "dev:f1", "--epochs", "3", "--_x=1", "--model_dir", "s3://b/m"]
     assert without_internal_flags(argv) == ["--epochs", "3", "--model_dir", "s3://b/m"]
+
+
+def test_tensorboard_summaries_land_where_sagemaker_collects_them(jobs):
+    """No TensorBoardOutputConfig file in this /opt/ml: the SDK's default local path, output/tensorboard."""
+    folder = os.path.join(jobs["base"], "output", "tensorboard")
+    train, dev = tensorboard_scalars(os.path.join(folder, "train")), tensorboard_scalars(os.path.join(folder, "eval"))
+    assert {"loss", "learning_rate"} <= set(train)
+    assert [step for step, _ in train["loss"]] == [50, 100, 150]  # log_every_steps 50, over both jobs
+    assert {value for _, value in train["learning_rate"]} == {TINY["learning_rate"]}
+    assert {"f1", "precision", "recall", "loss", "f1/PER", "f1/LOC", "f1/ORG"} <= set(dev)
+    # Both jobs (the first, and the restarted one that resumed at step 100) wrote their evaluations.
+    assert [step for step, _ in dev["f1"]] == [100, 150]

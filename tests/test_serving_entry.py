@@ -39,7 +39,8 @@ def post(url, data, timeout):
     return types.SimpleNamespace(status_code=200, content=json.dumps({"outputs": outputs}).encode())
 
 inference.requests = types.SimpleNamespace(post=post)
-context = types.SimpleNamespace(rest_uri="http://tfs", request_content_type="application/json")
+context = types.SimpleNamespace(rest_uri="http://tfs", request_content_type="application/json",
+                                accept_header="application/json")
 body = json.dumps({"instances": ["Alice met Bob", ["Carol", "left"]]}).encode()
 answer, media = inference.handler(io.BytesIO(body), context)
 loaded = sorted(m for m in sys.modules if m.startswith("ner_tagger"))
@@ -64,7 +65,8 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
                                                                              ("PER", "Bob", 10)]
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
     assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.tagging",
-                                  "ner_tagger.container", "ner_tagger.container.payload"}
+                                  "ner_tagger.container", "ner_tagger.container.payload",
+                                  "ner_tagger.container.media"}
 
 
 def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):

@@ -5,9 +5,10 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.h
 - ``GET /ping``: 200 when this worker's model is loaded (it is loaded before the worker accepts
   connections, see :mod:`ner_tagger.container.wsgi`).
 - ``POST /invocations``: a batch of sentences (see :mod:`ner_tagger.container.payload`) -> one result a
-  sentence: ``tokens``, ``tags`` (IOB2), ``scores``, ``score`` and ``entities`` (``type``, ``text``,
-  ``start``/``end`` character offsets, ``token_start``/``token_end``, ``score``); with ``"scores": false``
-  in the request, the same without the scores.
+  sentence, in one JSON document or as JSON lines (see :mod:`ner_tagger.container.media`): ``tokens``,
+  ``tags`` (IOB2), ``scores``, ``score`` and ``entities`` (``type``, ``text``, ``start``/``end`` character
+  offsets, ``token_start``/``token_end``, ``score``); with ``"scores": false`` in the request, the same
+  without the scores.
 - ``GET /execution-parameters``: what batch transform should send (SageMaker asks once at start).
 
 Every error is JSON ``{"error": message, "status": code}``; a bad request never raises out of the app, so
@@ -16,9 +17,10 @@ a client cannot kill a worker. No TensorFlow here: the predictor is handed in.
 import json
 import logging
 import traceback
-from typing import Callable, List
+from typing import Callable, List, NamedTuple
 
 from ner_tagger import answers
+from ner_tagger.container import media
 from ner_tagger.container.payload import Limits, RequestError, Sentence, parse_request
 
 log = logging.getLogger("ner_tagger.serve")
@@ -26,6 +28,12 @@ JSON = "application/json"
 STATUS = {200: "200 OK", 400: "400 Bad Request", 404: "404 Not Found", 405: "405 Method Not Allowed",
           406: "406 Not Acceptable", 413: "413 Content Too Large", 415: "415 Unsupported Media Type",
           500: "500 Internal Server Error"}
+
+
+class Rendered(NamedTuple):
+    """A response body already in its media type (JSON lines are not one JSON value)."""
+    text: str
+    content_type: str
 
 
 class InvocationsApp:
@@ -41,8 +49,10 @@ class InvocationsApp:
             log.error("invocation failed:\n%s", traceback.format_exc())
             status, body = 500, {"error": "internal error while predicting; see the endpoint's log",
                                  "status": 500}
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        start_response(STATUS[status], [("Content-Type", JSON), ("Content-Length", str(len(data)))])
+        if not isinstance(body, Rendered):
+            body = Rendered(json.dumps(body, ensure_ascii=False), JSON)
+        data = body.text.encode("utf-8")
+        start_response(STATUS[status], [("Content-Type", body.content_type), ("Content-Length", str(len(data)))])
         return [data]
 
     def route(self, environ):
@@ -64,10 +74,12 @@ class InvocationsApp:
                      "MaxPayloadInMB": max(1, self.limits.max_body_bytes // (1024 * 1024))}
 
     def invocations(self, environ):
-        _check_accept(environ.get("HTTP_ACCEPT", ""))
+        content_type = environ.get("CONTENT_TYPE", "")
+        answer_type = media.response_type(environ.get("HTTP_ACCEPT", ""), content_type)
         body = self.read_body(environ)
-        request = parse_request(body, environ.get("CONTENT_TYPE", ""), self.limits)
-        return 200, {request.key: self.predict(request.sentences, request.scores)}
+        request = parse_request(body, content_type, self.limits)
+        answered = self.predict(request.sentences, request.scores)
+        return 200, Rendered(media.render(answered, request.key, answer_type), answer_type)
 
     def read_body(self, environ) -> bytes:
         limit = self.limits.max_body_bytes
@@ -89,14 +101,6 @@ class InvocationsApp:
     def predict(self, sentences: List[Sentence], scores: bool = True) -> List[dict]:
         return answers.in_request_order(sentences, lambda texts: self.predictor.predict_text(texts, scores=scores),
                                         lambda rows: self.predictor.predict_tokens(rows, scores=scores), scores)
-
-
-def _check_accept(accept: str) -> None:
-    if not accept:
-        return
-    ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
-    if not any(r in (JSON, "application/*", "*/*", "") for r in ranges):
-        raise RequestError(406, f"cannot answer in {accept!r}; responses are {JSON}")
 
 
 def create(load_predictor: Callable[[], object], limits: Limits = None, workers: int = 1) -> InvocationsApp:

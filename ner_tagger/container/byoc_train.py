@@ -3,7 +3,8 @@
 Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/`` (``training``, optional ``eval``
 and ``embeddings``), writes the SavedModel (its
 vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to ``/opt/ml/checkpoints``
-(a restarted or spot-resumed job continues from them) and ``eval_report.json`` to ``/opt/ml/output/data``.
+(a restarted or spot-resumed job continues from them), ``eval_report.json`` to ``/opt/ml/output/data`` and
+TensorBoard summaries to the TensorBoardOutputConfig's local path (``/opt/ml/output/tensorboard``).
 
 On any failure the reason goes to ``/opt/ml/output/failure`` (SageMaker shows it as the job's
 ``FailureReason``), nothing is left in ``/opt/ml/model``, and the exit code is non-zero: 2 for a problem
@@ -12,6 +13,7 @@ Success removes a stale failure file and leaves none. The job itself, the catch-
 failure file are :mod:`ner_tagger.job`'s and :mod:`ner_tagger.failure`'s, as for script mode; this module
 only reads ``/opt/ml/input/config`` into the job's settings (and starts this host's parameter server).
 """
+import dataclasses
 import logging
 import os
 import sys
@@ -26,6 +28,8 @@ log = logging.getLogger("ner_tagger")
 def train(paths: MLPaths) -> dict:
     """Everything a training job does; raises on any problem (``main`` turns that into the contract)."""
     hparams = hyperparameters.load(paths.hyperparameters)
+    # TensorBoard summaries where TensorBoardOutputConfig collects them, unless the job names a folder.
+    hparams = dataclasses.replace(hparams, tensorboard_dir=hparams.tensorboard_dir or paths.tensorboard)
     resource = environment.read_resource_config(paths.resource_config)
     channels = environment.find_channels(paths, environment.read_input_data_config(paths.input_data_config),
                                          resource.distributed)

@@ -9,10 +9,19 @@ Accepted (``Content-Type``):
   also be one sentence or columnar (``{"text": [...]}`` / ``{"tokens": [[...], ...]}``). A bare JSON list or
   string is taken as instances.
 - ``text/plain``: one sentence a line.
+- ``application/jsonlines`` (or ``application/x-jsonlines``): one JSON record a line, each a sentence, a token
+  list, ``{"text": ...}`` or ``{"tokens": [...]}``, as Batch Transform sends a file split by line
+  (``SplitType=Line``, ``BatchStrategy=MultiRecord``).
 
-A JSON object may also carry ``"scores": false``: the answers then leave out the per-token ``scores``, the
-sequence ``score`` and the entities' ``score``, and the model skips the CRF's forward-backward pass
-(the ``*_tags`` signatures, :mod:`ner_tagger.serving_signatures`). Default ``true``.
+The line formats keep one record a line so answers line up with the input: lines end at ``\n`` only (a
+trailing ``\r`` is dropped; Unicode line separators inside a sentence do not split it, as they do not for
+Batch Transform), the body's final newline ends the last record rather than adding an empty one, and a
+blank line is a record of its own, answered with no tokens. Errors name the record's line, 1-based.
+
+A JSON object (``application/json``) may also carry ``"scores": false``: the answers then leave out
+the per-token ``scores``, the sequence ``score`` and the entities' ``score``, and the model skips the
+CRF's forward-backward pass (the ``*_tags`` signatures, :mod:`ner_tagger.serving_signatures`). Default
+``true``; the line formats always answer with scores (a record is a sentence, not a request).
 
 Every problem is a :class:`RequestError` carrying its HTTP status: 400 (malformed, or a sentence over its
 limit), 413 (body, batch or tokens per request over their limit), 415 (content type).
@@ -23,7 +32,7 @@ requests with this module too, shipped beside it, so both endpoints accept the s
 import dataclasses
 import json
 import os
-from typing import List, Mapping, Optional, Tuple
+from typing import Callable, List, Mapping, Optional, Tuple
 
 from ner_tagger.answers import Sentence
 
@@ -39,7 +48,12 @@ class Limits:
     """Per-request bounds, each from an environment variable.
 
     The body default matches SageMaker real-time endpoints' 6 MB payload cap; the others keep one request
-    from holding a worker (and its memory) far longer than its neighbours'. Raise them for batch transform.
+    from holding a worker (and its memory) far longer than its neighbours'.
+
+    In a Batch Transform container (:func:`batch_transform_payload_mb`) the body limit is the job's
+    ``MaxPayloadInMB`` and the batch and request-token counts are lifted to what such a body can hold: the
+    platform already sized the mini-batch, and refusing part of it would fail the job. The per-sentence
+    limits stay. An explicit ``NER_TAGGER_*`` variable still wins.
     """
     max_body_bytes: int = 6 * 1024 * 1024      # NER_TAGGER_MAX_BODY_BYTES
     max_batch: int = 512                        # NER_TAGGER_MAX_BATCH: sentences per request
@@ -50,7 +64,7 @@ class Limits:
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Limits":
         environ = os.environ if environ is None else environ
-        values = {}
+        values = _batch_transform_limits(environ)
         for f in dataclasses.fields(cls):
             name = "NER_TAGGER_" + f.name.upper()
             if environ.get(name):
@@ -70,6 +84,45 @@ class Request:
     scores: bool = True   # per-token and sequence scores wanted
 
 
+# MaxPayloadInMB may be 0 (chunked bodies of any size); the CreateTransformJob API caps it at 100 otherwise.
+BATCH_TRANSFORM_MAX_PAYLOAD_MB = 100
+
+
+def batch_transform_payload_mb(environ: Mapping[str, str]) -> Optional[int]:
+    """The mini-batch size cap in MB when this container serves a Batch Transform job, else None.
+
+    SageMaker sets ``SAGEMAKER_BATCH=true`` and ``SAGEMAKER_MAX_PAYLOAD_IN_MB`` in a transform job's
+    container (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html); the job's
+    default payload is 6 MB.
+    """
+    raw = (environ.get("SAGEMAKER_MAX_PAYLOAD_IN_MB") or "").strip()
+    if not raw and (environ.get("SAGEMAKER_BATCH") or "").strip().lower() != "true":
+        return None
+    try:
+        mb = int(raw or 6)
+    except ValueError:
+        raise ValueError(f"SAGEMAKER_MAX_PAYLOAD_IN_MB={raw!r}: expected an integer") from None
+    if not 0 <= mb <= BATCH_TRANSFORM_MAX_PAYLOAD_MB:
+        raise ValueError(f"SAGEMAKER_MAX_PAYLOAD_IN_MB={raw!r}: must be between 0 and "
+                         f"{BATCH_TRANSFORM_MAX_PAYLOAD_MB}")
+    return mb or BATCH_TRANSFORM_MAX_PAYLOAD_MB
+
+
+def _batch_transform_limits(environ: Mapping[str, str]) -> dict:
+    mb = batch_transform_payload_mb(environ)
+    if mb is None:
+        return {}
+    # MiB, not 10^6 bytes: whichever SageMaker means, a mini-batch it sends fits.
+    body = mb * 1024 * 1024
+    # A record or a token takes at least two bytes (a character and a separator), so these never bind
+    # before the body limit does.
+    return {"max_body_bytes": body, "max_batch": body // 2, "max_request_tokens": body // 2}
+
+
+JSONLINES = ("application/jsonlines", "application/x-jsonlines")
+SUPPORTED = "application/json, application/jsonlines or text/plain"
+
+
 def parse(body: bytes, content_type: str, limits: Limits) -> Tuple[List[Sentence], str]:
     """(sentences, response key) from a request body already read within ``max_body_bytes``."""
     request = parse_request(body, content_type, limits)
@@ -84,13 +137,41 @@ def parse_request(body: bytes, content_type: str, limits: Limits) -> Request:
     text = _decode(body, params.get("charset", "utf-8"))
     if media == "application/json":
         request = _from_json(text)
-    elif media == "text/plain":
-        request = Request(text.splitlines(), "predictions")
+        check(request.sentences, limits)
+        return request
+    if media == "text/plain":
+        sentences = records(text)
+    elif media in JSONLINES:
+        sentences = [_from_json_line(line, number) for number, line in enumerate(records(text), 1)]
     else:
-        raise RequestError(415, f"unsupported content type {content_type!r}; use application/json or "
-                                "text/plain")
-    check(request.sentences, limits)
-    return request
+        raise RequestError(415, f"unsupported content type {content_type!r}; use {SUPPORTED}")
+    check(sentences, limits, where=_line)
+    return Request(sentences, "predictions")
+
+
+def records(text: str) -> List[str]:
+    """The lines of a line-format body, split as Batch Transform splits a file (see the module docstring)."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the final newline ends the last record
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _line(index: int) -> str:
+    return f"line {index + 1}"
+
+
+def _from_json_line(line: str, number: int) -> Sentence:
+    if not line.strip():
+        return ""  # a blank record, answered with no tokens so the answers stay in line with the input
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise RequestError(400, f"line {number}: invalid JSON at column {err.colno}: {err.msg}") from None
+    except (RecursionError, ValueError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise RequestError(400, f"line {number}: invalid JSON: {reason}") from None
+    return _sentence(value, f"line {number}")
 
 
 def _media_type(content_type: str):
@@ -171,23 +252,28 @@ def _sentence(row, where: str) -> Sentence:
     raise RequestError(400, f"{where}: expected a string or a list of non-empty strings")
 
 
-def check(sentences: List[Sentence], limits: Limits) -> None:
+def _sentence_index(index: int) -> str:
+    return f"sentence {index}"
+
+
+def check(sentences: List[Sentence], limits: Limits, where: Callable[[int], str] = _sentence_index) -> None:
+    """Raise :class:`RequestError` for the first limit ``sentences`` break; ``where(i)`` names sentence i."""
     if len(sentences) > limits.max_batch:
         raise RequestError(413, f"{len(sentences)} sentences in one request; the limit is {limits.max_batch} "
                                 "(NER_TAGGER_MAX_BATCH)")
     total = 0
     for i, sentence in enumerate(sentences):
-        _check_unicode(sentence, i)
+        _check_unicode(sentence, where(i))
         if isinstance(sentence, str):
             if len(sentence) > limits.max_sentence_chars:
-                raise RequestError(400, f"sentence {i}: {len(sentence)} characters; the limit is "
+                raise RequestError(400, f"{where(i)}: {len(sentence)} characters; the limit is "
                                         f"{limits.max_sentence_chars} (NER_TAGGER_MAX_SENTENCE_CHARS)")
             # Whitespace tokens are a lower bound: the model's splitter only adds splits (punctuation).
             count = len(sentence.split())
         else:
             count = len(sentence)
         if count > limits.max_sentence_tokens:
-            raise RequestError(400, f"sentence {i}: {count} tokens; the limit is {limits.max_sentence_tokens} "
+            raise RequestError(400, f"{where(i)}: {count} tokens; the limit is {limits.max_sentence_tokens} "
                                     "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
         total += count
     if total > limits.max_request_tokens:
@@ -195,12 +281,12 @@ def check(sentences: List[Sentence], limits: Limits) -> None:
                                 "(NER_TAGGER_MAX_REQUEST_TOKENS)")
 
 
-def _check_unicode(sentence: Sentence, i: int) -> None:
+def _check_unicode(sentence: Sentence, where: str) -> None:
     """A JSON ``\\ud800`` escape (or a codec like unicode_escape) yields a lone surrogate: no UTF-8 form, so
     the model's string tensors and the JSON answer could not hold it. That is the client's error, a 400."""
     for text in [sentence] if isinstance(sentence, str) else sentence:
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as err:
-            raise RequestError(400, f"sentence {i}: not valid Unicode (lone surrogate at character "
+            raise RequestError(400, f"{where}: not valid Unicode (lone surrogate at character "
                                     f"{err.start})") from None

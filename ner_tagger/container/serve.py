@@ -17,11 +17,12 @@ import pwd
 import sys
 from typing import List, Mapping, Optional
 
-from ner_tagger.container.payload import Limits
+from ner_tagger.container.payload import Limits, batch_transform_payload_mb
 from ner_tagger.failure import EXIT_USER_ERROR
 from ner_tagger.opt_ml import MLPaths, has_saved_model
 
 APP = "ner_tagger.container.wsgi:application"
+BATCH_TRANSFORM_TIMEOUT = 600
 
 
 class SettingsError(ValueError):
@@ -38,6 +39,8 @@ class ServeSettings:
     # SAGEMAKER_MODEL_SERVER_WORKERS; default one per core: a sync worker runs one request at a time.
     workers: int = 1
     # SAGEMAKER_MODEL_SERVER_TIMEOUT: seconds a request may take before gunicorn restarts its worker.
+    # Default 60 (a real-time invocation's limit), or in a Batch Transform container 600 (the default
+    # InvocationsTimeoutInSeconds of a transform job, whose multi-MB mini-batches take minutes on a CPU).
     timeout: int = 60
     # NER_TAGGER_TF_THREADS: TensorFlow intra-op threads per worker. Default cores / workers: TensorFlow
     # otherwise starts one thread per core in every worker, and N workers oversubscribe the CPU N times.
@@ -53,13 +56,15 @@ class ServeSettings:
         workers = _int(environ, "SAGEMAKER_MODEL_SERVER_WORKERS", cores)
         try:
             limits = Limits.from_env(environ)
+            batch = batch_transform_payload_mb(environ) is not None
         except ValueError as err:
             raise SettingsError(str(err)) from None
         return cls(model_dir=MLPaths.from_env(environ).model_dir,
                    host=environ.get("NER_TAGGER_BIND_HOST") or cls.host,
                    port=_int(environ, "SAGEMAKER_BIND_TO_PORT", cls.port, high=65535),
                    workers=workers,
-                   timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT", cls.timeout),
+                   timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT",
+                                BATCH_TRANSFORM_TIMEOUT if batch else cls.timeout),
                    tf_threads=_int(environ, "NER_TAGGER_TF_THREADS", max(1, cores // workers)),
                    batch_size=_int(environ, "NER_TAGGER_PREDICT_BATCH", cls.batch_size),
                    user=environ.get("NER_TAGGER_SERVE_USER", ""),

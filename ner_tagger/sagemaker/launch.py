@@ -1,4 +1,5 @@
-"""SDK v2 objects for a training job, a tuning job and a TensorFlow Serving endpoint, from one JSON config.
+"""SDK v2 objects for a training job, a tuning job, a TensorFlow Serving endpoint and a Batch Transform job,
+from one JSON config.
 
 ``configs/sagemaker.json`` names the infrastructure (role, instance type and count, spot, ``max_run``/
 ``max_wait``, ``checkpoint_s3_uri`` prefix, output path, code location, distribution, endpoint) and the
@@ -14,6 +15,14 @@ this module.
   would make a new job resume, or fail to restore, an old one's checkpoints). A spot restart is the same
   job, same name, same prefix. A tuning job gets ``<checkpoint_s3_uri>/<tuning job name>``; its trials share
   that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``environment.checkpoint_dir``).
+- ``tensorboard_s3_uri``: the estimator gets a ``TensorBoardOutputConfig`` for ``<tensorboard_s3_uri>/<job
+  name>`` (one run a job, as TensorBoard lists them), with the SDK's default local path
+  ``/opt/ml/output/tensorboard``; SageMaker uploads that folder while the job runs and writes its
+  ``LocalPath`` into ``/opt/ml/input/config/tensorboardoutputconfig.json``, where the job reads it
+  (:attr:`ner_tagger.opt_ml.MLPaths.tensorboard`).
+- ``transform``: a Batch Transform job on the TensorFlow Serving model (:func:`start_transform`): input split
+  by line (``SplitType=Line``), mini-batches of many records (``MultiRecord``) up to ``max_payload_mb``,
+  JSON lines in (``content_type``) and out (``accept``), assembled one output line per input line.
 - ``code_location`` defaults to ``output_path``: the SDK otherwise puts ``<job>/source/sourcedir.tar.gz``
   at the root of ``output_path``'s bucket (``EstimatorBase._stage_user_code_in_s3``).
 
@@ -40,7 +49,8 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
 # an interpreter without site-packages).
-SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py")
+SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
+                 "container/media.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
@@ -54,6 +64,19 @@ LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
 # Channels the training job reads (train.py's SM_CHANNEL_* defaults, container/environment.py's folders):
 # training (train, dev, test files), eval or dev (a separate dev file), embeddings (one vectors file).
 CHANNELS = ("training", "train", "eval", "validation", "dev", "embeddings")
+JSONLINES = "application/jsonlines"
+# Batch Transform mini-batches of 1 MB (~10k tweet-sized lines), not the API's default 6: a 6 MB mini-batch
+# took 300 s on one worker of a busy 2-core machine (scripts/batch_transform_local.py), too near the 600 s
+# invocation timeout for comfort, and a smaller one loses less to a retry. Up to 100 is allowed.
+TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 1,
+                      "content_type": JSONLINES, "accept": JSONLINES}
+TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
+# The TF Serving container gives a request 30 s (gunicorn) behind a 60 s nginx read timeout
+# (SAGEMAKER_GUNICORN_TIMEOUT_SECONDS, SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS in its serve.py): too short
+# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default.
+TRANSFORM_TIMEOUT_S = 600
+TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
+                 "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
 
 
 def load_config(path: str) -> Dict[str, Any]:
@@ -65,11 +88,12 @@ def load_config(path: str) -> Dict[str, Any]:
         from ner_tagger.cluster import MWMS_REFUSAL
 
         raise HParamsError(f"{path}: {MWMS_REFUSAL}")
-    for key in ("checkpoint_s3_uri", "code_location"):
+    for key in ("checkpoint_s3_uri", "code_location", "tensorboard_s3_uri"):
         if config.get(key) and not str(config[key]).startswith("s3://"):
             raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
+    check_transform(config.get("transform", {}), path)
     return config
 
 
@@ -79,6 +103,23 @@ def check_channels(path: str, inputs: Dict[str, Any]) -> None:
     if unknown:
         raise HParamsError(f"{path}: inputs: unknown channel(s) {', '.join(map(repr, unknown))}; the job reads "
                            f"{', '.join(CHANNELS)}")
+
+
+def check_transform(transform: Dict[str, Any], path: str) -> None:
+    """The ``transform`` section's values SageMaker would refuse (or our endpoints could not read)."""
+    unknown = sorted(set(transform) - set(TRANSFORM_DEFAULTS) - {"output_path", "max_concurrent_transforms"})
+    if unknown:
+        raise HParamsError(f"{path}: transform: unknown key(s) {', '.join(unknown)}")
+    payload = transform.get("max_payload_mb", TRANSFORM_DEFAULTS["max_payload_mb"])
+    if not isinstance(payload, int) or not 1 <= payload <= 100:
+        raise HParamsError(f"{path}: transform.max_payload_mb={payload!r}: must be an integer from 1 to 100")
+    content_type = transform.get("content_type", JSONLINES)
+    if content_type not in TRANSFORM_CONTENT_TYPES:
+        raise HParamsError(f"{path}: transform.content_type={content_type!r}: must be one of "
+                           f"{', '.join(TRANSFORM_CONTENT_TYPES)} (one record a line)")
+    output = transform.get("output_path")
+    if output and not str(output).startswith("s3://"):
+        raise HParamsError(f"{path}: transform.output_path={output!r}: must be an s3:// URI")
 
 
 def check_hyperparameters(values: Dict[str, Any]) -> None:
@@ -148,6 +189,13 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
         kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
         kwargs["distribution"] = DISTRIBUTIONS[config["distribution"]]
+    if config.get("tensorboard_s3_uri") and not local:
+        from sagemaker.debugger import TensorBoardOutputConfig
+
+        # The SDK's default local path (/opt/ml/output/tensorboard) is left to it; the job reads the one
+        # SageMaker hands it.
+        kwargs["tensorboard_output_config"] = TensorBoardOutputConfig(
+            f"{config['tensorboard_s3_uri'].rstrip('/')}/{job_name}")
     estimator = TensorFlow(**kwargs)
     estimator.ner_job_name = job_name
     return estimator
@@ -197,6 +245,43 @@ def stage_serving_package(dest: Optional[str] = None) -> str:
     return package
 
 
+def transform_settings(config: Dict[str, Any]) -> Dict[str, Any]:
+    return {**TRANSFORM_DEFAULTS, **config.get("transform", {})}
+
+
+def transformer_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
+    """``Model.transformer`` arguments: many records a request, one output line per record."""
+    settings = transform_settings(config)
+    kwargs = dict(instance_count=settings["instance_count"], instance_type=settings["instance_type"],
+                  strategy="MultiRecord", assemble_with="Line", accept=settings["accept"],
+                  max_payload=settings["max_payload_mb"], env=dict(TRANSFORM_ENV))
+    for key in ("output_path", "max_concurrent_transforms"):
+        if settings.get(key):
+            kwargs[key] = settings[key]
+    return kwargs
+
+
+def transform_kwargs(config: Dict[str, Any]) -> Dict[str, Any]:
+    """``Transformer.transform`` arguments: the input split at newlines, in the config's content type."""
+    return dict(content_type=transform_settings(config)["content_type"], split_type="Line")
+
+
+def start_transform(model, config: Dict[str, Any], data: str, job_name: Optional[str] = None,
+                    wait: bool = True):
+    """A Batch Transform job of ``model`` (:func:`make_model`) over the files under S3 prefix ``data``;
+    returns the SDK ``Transformer`` (its ``output_path`` holds ``<input file>.out``, line for line)."""
+    transformer = model.transformer(**transformer_kwargs(config))
+    transformer.transform(data, job_name=job_name, wait=wait, **transform_kwargs(config))
+    return transformer
+
+
+def transform_definition(config: Dict[str, Any], model_data: str, data: str,
+                         job_name: Optional[str] = None) -> Dict[str, Any]:
+    """What :func:`start_transform` would ask for, without calling AWS (``--dry-run``)."""
+    return {"model_data": model_data, "data": data, "job_name": job_name, "entry_point": SERVE_ENTRY,
+            "transformer": transformer_kwargs(config), "transform": transform_kwargs(config)}
+
+
 def deploy(model, config: Dict[str, Any]):
     endpoint = config.get("endpoint", {})
     return model.deploy(initial_instance_count=endpoint.get("instance_count", 1),
@@ -231,4 +316,5 @@ def job_definition(estimator, config: Dict[str, Any], inputs: Dict[str, str]) ->
             "output_path": estimator.output_path, "use_spot_instances": estimator.use_spot_instances,
             "max_run": estimator.max_run, "max_wait": estimator.max_wait,
             "distribution": getattr(estimator, "distribution", None), "inputs": inputs,
-            "metric_definitions": estimator.metric_definitions}
+            "metric_definitions": estimator.metric_definitions,
+            "tensorboard_s3_uri": getattr(estimator.tensorboard_output_config, "s3_output_path", None)}

@@ -9,6 +9,8 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   hand with such flags). Values pass
   through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
   (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
+- TensorBoard: summaries go to the job's TensorBoardOutputConfig ``LocalPath`` (default
+  ``/opt/ml/output/tensorboard``, :attr:`ner_tagger.opt_ml.MLPaths.tensorboard`), or ``--tensorboard_dir``.
 - environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV`` and
   ``SM_CHANNEL_EMBEDDINGS`` (one vectors file), ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``,
   ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
@@ -19,6 +21,7 @@ secrets masked, in ``/opt/ml/output/failure``. A ``TF_CONFIG`` of ``multi_worker
 is refused (exit 2): see :mod:`ner_tagger.cluster`. A parameter-server worker returns only once the master's
 port closes (bounded wait).
 """
+import dataclasses
 import logging
 import os
 import sys
@@ -43,7 +46,9 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
     if unknown:
         raise HParamsError(f"command line: unknown hyperparameter(s) or argument(s): {' '.join(unknown)} "
                            f"(see python -m ner_tagger.train --help)")
+    # TensorBoard summaries where TensorBoardOutputConfig collects them, unless the job names a folder.
     hparams = train.parse_hparams(args)
+    hparams = dataclasses.replace(hparams, tensorboard_dir=hparams.tensorboard_dir or env.paths.tensorboard)
     if not args.data_dir:
         raise HParamsError("no training data: set --data_dir or give the job a 'training' channel")
     if not args.export_dir:

@@ -1,0 +1,40 @@
+"""``scripts/batch_transform_local.py``: Batch Transform's split into mini-batches, its assembly, the check.
+
+The script's run against a real ``serve`` is a benchmark (its figures are in the README); these test the
+pieces that decide what is sent and what counts as lined up."""
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+import batch_transform_local as bt  # noqa: E402
+
+
+def test_mini_batches_hold_whole_records_in_order_within_the_payload():
+    records = [b"a" * 3 + b"\n", b"bb\n", b"c" * 5 + b"\n", b"d\n"]
+    batches = list(bt.mini_batches(records, max_bytes=7))
+    assert batches == [b"aaa\nbb\n", b"ccccc\n", b"d\n"]  # 6 + 2 bytes would pass 7
+    assert b"".join(batches) == b"".join(records)
+    with pytest.raises(ValueError, match="record 2 is 9 bytes"):
+        list(bt.mini_batches([b"a\n", b"x" * 8 + b"\n"], max_bytes=8))
+
+
+def test_assembly_adds_one_newline_per_answer_and_the_check_lines_up_records():
+    records = [json.dumps(s).encode() + b"\n" for s in ["Alice met Bob.", "hi"]] + [b'["New", "York"]\n']
+    answers = [json.dumps({"tokens": ["Alice", "met", "Bob", "."]}).encode() + b"\n"
+               + json.dumps({"tokens": ["hi"]}).encode(), json.dumps({"tokens": ["New", "York"]}).encode()]
+    output = bt.assemble(answers)
+    assert output.count(b"\n") == 3
+    assert bt.mismatches(records, output, bt.JSONLINES) == []
+    swapped = bt.assemble(list(reversed(answers)))
+    assert bt.mismatches(records, swapped, bt.JSONLINES)[0].startswith("line 1: tokens 'NewYork'")
+    assert bt.mismatches(records[:2], output, bt.JSONLINES) == ["3 output lines for 2 input lines"]
+
+
+def test_wnut_records_repeat_the_sentences_as_json_strings_or_text():
+    path = os.path.join(bt.REPO, "ner_tagger", "data", "wnut17", "dev.conll")
+    records = bt.wnut_records(path, 5, bt.JSONLINES)
+    assert len(records) == 5 and all(r.endswith(b"\n") and isinstance(json.loads(r), str) for r in records)
+    assert [json.loads(r) for r in records] == [r.decode().rstrip("\n") for r in bt.wnut_records(path, 5, bt.TEXT)]
