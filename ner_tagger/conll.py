@@ -6,7 +6,7 @@ UTF-8 (a BOM is tolerated); ``\\r\\n`` line ends are accepted.
 """
 import collections
 import os
-from typing import Iterable, List, Sequence
+from typing import Iterable, Iterator, List, Sequence
 
 from ner_tagger import tagging
 from ner_tagger.errors import DataError
@@ -18,66 +18,96 @@ DOCSTART = "-DOCSTART-"
 
 
 def read_conll(path: str, scheme: str = "auto", encoding: str = "iob2") -> List[Sentence]:
-    """Read ``path`` and return its sentences with tags converted to ``encoding`` (iob2 or iobes).
+    """All of ``path``'s sentences as a list (small files: dev, test, a prediction's input).
 
-    ``scheme`` is the file's tag scheme (iob1, iob2, iobes) or ``auto`` to detect it. Raises
-    :class:`DataError` naming the file and line for anything that is not a CoNLL file in that scheme.
+    See :func:`iter_conll`; training data goes through :mod:`ner_tagger.corpus`, which never holds it whole.
     """
-    sentences = list(_parse(path))
-    if not sentences:
-        raise DataError("no sentences (the file is empty or holds only blank and -DOCSTART- lines)", path)
+    return list(iter_conll(path, scheme, encoding))
+
+
+def iter_conll(path: str, scheme: str = "auto", encoding: str = "iob2") -> Iterator[Sentence]:
+    """``path``'s sentences one at a time, tags converted to ``encoding`` (iob2 or iobes).
+
+    ``scheme`` is the file's tag scheme (iob1, iob2, iobes) or ``auto``, which reads the file's tags once
+    more beforehand to detect it (a scheme needs the whole file: IOB1 and IOB2 differ only where an entity
+    starts with ``I-``). Raises :class:`DataError` naming the file and line for anything that is not a
+    CoNLL file in that scheme; the sentences before it have already been yielded.
+    """
     if scheme == "auto":
-        scheme = _detect_scheme(path, sentences)
-    converted = []
-    for sentence in sentences:
-        try:
-            tags = tagging.convert(sentence.tags, scheme, encoding)
-        except tagging.TagError as err:
-            raise DataError(f"{err} (scheme {scheme})", path, sentence.line + err.index) from None
-        converted.append(sentence._replace(tags=tuple(tags)))
-    return converted
+        scheme = detect_file_scheme([path])
+    for sentence in _parse(path):
+        yield convert(sentence, path, scheme, encoding)
 
 
-def _detect_scheme(path: str, sentences: List[Sentence]) -> str:
-    """``tagging.detect_scheme`` over the whole file, its errors turned into ``path:line`` ones."""
+def convert(sentence: Sentence, path: str, scheme: str, encoding: str) -> Sentence:
+    """``sentence`` (read from ``path`` in ``scheme``) with its tags in ``encoding``."""
     try:
-        return tagging.detect_scheme(tag for s in sentences for tag in s.tags)
+        tags = tagging.convert(sentence.tags, scheme, encoding)
     except tagging.TagError as err:
-        index = err.index  # position in the file's stream of tags
-        for sentence in sentences:
-            if index < len(sentence.tags):
-                raise DataError(str(err), path, sentence.line + index) from None
-            index -= len(sentence.tags)
-        raise
+        raise DataError(f"{err} (scheme {scheme})", path, sentence.line + err.index) from None
+    return sentence._replace(tags=tuple(tags))
 
 
-def _parse(path: str) -> Iterable[Sentence]:
+def detect_file_scheme(paths: Sequence[str]) -> str:
+    """``tagging.detect_scheme`` over the tags of ``paths`` (one channel), streamed, its errors turned into
+    ``path:line`` ones."""
+    where = [None, None, 0]  # path, sentence, index of its first tag in the stream
+
+    def tags():
+        offset = 0
+        for path in paths:
+            for sentence in _parse(path):
+                where[:] = [path, sentence, offset]
+                yield from sentence.tags
+                offset += len(sentence.tags)
+
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        return tagging.detect_scheme(tags())
+    except tagging.TagError as err:
+        path, sentence, offset = where
+        raise DataError(str(err), path, sentence.line + err.index - offset) from None
+
+
+def _parse(path: str) -> Iterator[Sentence]:
+    """Sentences with the file's own tags, read a line at a time; a file without any is an error."""
+    try:
+        fh = open(path, "rb")
     except OSError as err:
         raise DataError(f"cannot read: {err.strerror}", path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    tokens, tags, start = [], [], None
-    for number, line_bytes in enumerate(raw.split(b"\n"), 1):
-        line = _decode(line_bytes, path, number).rstrip("\r")
-        if "\x00" in line:
-            raise DataError("NUL byte in line", path, number)
-        if not line.strip() or line.split(None, 1)[0] == DOCSTART:
-            if tokens:
-                yield Sentence(tuple(tokens), tuple(tags), start)
-            tokens, tags, start = [], [], None
-            continue
-        columns = line.split("\t") if "\t" in line else line.split()
-        columns = [c.strip() for c in columns]
-        if len(columns) < 2 or not columns[0] or not columns[-1]:
-            raise DataError(f"expected 'token<TAB>tag', got {line[:80]!r}", path, number)
-        tokens.append(columns[0])
-        tags.append(columns[-1])
-        start = start or number
+    with fh:
+        tokens, tags, start, found = [], [], None, False
+        for number, line_bytes in enumerate(_lines(fh, path), 1):
+            line = _decode(line_bytes, path, number).rstrip("\r")
+            if "\x00" in line:
+                raise DataError("NUL byte in line", path, number)
+            if not line.strip() or line.split(None, 1)[0] == DOCSTART:
+                if tokens:
+                    found = True
+                    yield Sentence(tuple(tokens), tuple(tags), start)
+                tokens, tags, start = [], [], None
+                continue
+            columns = line.split("\t") if "\t" in line else line.split()
+            columns = [c.strip() for c in columns]
+            if len(columns) < 2 or not columns[0] or not columns[-1]:
+                raise DataError(f"expected 'token<TAB>tag', got {line[:80]!r}", path, number)
+            tokens.append(columns[0])
+            tags.append(columns[-1])
+            start = start or number
     if tokens:
         yield Sentence(tuple(tokens), tuple(tags), start)
+    elif not found:
+        raise DataError("no sentences (the file is empty or holds only blank and -DOCSTART- lines)", path)
+
+
+def _lines(fh, path: str) -> Iterator[bytes]:
+    """Lines split on ``\\n`` only (as before, and as tf.data's readers do), the BOM dropped."""
+    try:
+        for number, line in enumerate(fh):
+            if number == 0 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            yield line[:-1] if line.endswith(b"\n") else line
+    except OSError as err:
+        raise DataError(f"cannot read: {err.strerror}", path) from None
 
 
 def _decode(line_bytes: bytes, path: str, number: int) -> str:
