@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from ner_tagger import embeddings, vocab
+from ner_tagger.corpus import Corpus
 from ner_tagger.dataset import Dataset
 from ner_tagger.hparams import HParams, check_resumable
 
@@ -44,7 +45,7 @@ def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
         normalize = normalizer(hp)
         if keep:
             keep = set(normalize(sorted(keep)))
-        vocabulary = vocab.build(data.train, normalize, hp.min_word_count, keep)
+        vocabulary = _vocabulary(data.train, normalize, hp.min_word_count, keep)
         vocabulary.save(vocab_dir)
     if hp.embeddings_file:
         params["embeddings_npy"] = _embedding_matrix(hp, vocabulary, model_dir)
@@ -52,6 +53,12 @@ def prepare_model_dir(hp: HParams, data: Dataset, model_dir: str) -> dict:
              len(vocabulary.tags), ", ".join(vocabulary.entity_types))
     hp.save(os.path.join(model_dir, "params.json"))
     return params
+
+
+def _vocabulary(train, normalize, min_count, keep) -> vocab.Vocabulary:
+    if isinstance(train, Corpus):  # counted in the pass that wrote the shards
+        return vocab.from_counts(train.words, train.tags, normalize, min_count, keep)
+    return vocab.build(train, normalize, min_count, keep)
 
 
 def _embedding_matrix(hp, vocabulary, model_dir):
