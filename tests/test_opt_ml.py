@@ -2,7 +2,7 @@
 import json
 import os
 
-from ner_tagger.opt_ml import SageMakerEnvironment
+from ner_tagger.opt_ml import SageMakerEnvironment, refuse_sharded_channels
 
 
 def _environ(base, **extra):
@@ -63,3 +63,27 @@ def test_each_job_keeps_its_own_checkpoint_folder(tmp_path):
     # A name that is not a SageMaker job name is never used as a path.
     odd = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="../../etc"))
     assert odd.checkpoint_dir("s3://b/m") == str(tmp_path / "checkpoints")
+
+
+def test_sharded_channels_are_refused_on_several_hosts_with_the_reason(tmp_path):
+    sharded = {"training": {"S3DistributionType": "ShardedByS3Key", "TrainingInputMode": "File"},
+               "eval": {"S3DistributionType": "FullyReplicated"}}
+    env = SageMakerEnvironment.from_environ(_environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)))
+    assert env.input_data_config == sharded
+    reason = refuse_sharded_channels(env.input_data_config, len(env.hosts))
+    assert "channel 'training': ShardedByS3Key" in reason and "vocabularies" in reason
+    assert refuse_sharded_channels(env.input_data_config, 1) is None  # one host has every file
+    assert refuse_sharded_channels({"training": {"S3DistributionType": "FullyReplicated"}}, 4) is None
+
+
+def test_script_mode_fails_a_sharded_multi_host_job_before_reading_data(tmp_path, monkeypatch):
+    from ner_tagger.sagemaker import script_mode
+
+    sharded = {"training": {"S3DistributionType": "ShardedByS3Key"}}
+    for key, value in _environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)).items():
+        monkeypatch.setenv(key, value)
+    os.makedirs(tmp_path / "output")  # SageMaker's; the failure file goes only where it exists
+    code = script_mode.main(["--data_dir", str(tmp_path / "missing"), "--export_dir", str(tmp_path / "x")])
+    assert code != 0
+    with open(tmp_path / "output" / "failure", encoding="utf-8") as fh:
+        assert "ShardedByS3Key is not supported with several hosts" in fh.read()
