@@ -44,6 +44,10 @@ setup(
             # by scripts/test.sh without its dependency pins: it pins protobuf<=3.20.3, whose pure-Python
             # build would slow TensorFlow; the container itself ships protobuf 3.20 beside TF 2.14.
         ],
+        # scripts/benchmark_scale.py draws docs/scale.png.
+        "bench": [
+            "matplotlib>=3.5",
+        ],
     },
     entry_points={
         "console_scripts": [

@@ -5,7 +5,7 @@ The channel holds the training file and usually a dev file. Names are configurab
 """
 import glob
 import os
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from ner_tagger.errors import DataError
 
@@ -47,3 +47,44 @@ def _inside(root: str, path: str) -> bool:
     """Refuse names like ``../secret`` or symlinks that lead out of the channel."""
     real = os.path.realpath(path)
     return os.path.commonpath([root, real]) == root
+
+
+def find_files(data_dir: str, requested: str, defaults: Sequence[str], role: str) -> List[str]:
+    """The ``role`` channel's files, in name order: a channel may hold its data as several files (shards).
+
+    ``requested`` is a name or glob inside ``data_dir``; a folder it names contributes the files in it.
+    With no request: the first default name found as a file (``train.txt``), as a folder of files
+    (``train/``) or as prefixed files (``train-00000.conll``, ``train_1.txt``).
+    """
+    root = os.path.realpath(data_dir)
+    if not os.path.isdir(root):
+        raise DataError("data directory does not exist or is not a directory", data_dir)
+    if requested:
+        files = _files(root, sorted(glob.glob(os.path.join(root, requested))))
+        if not files:
+            raise DataError(f"{role}_file={requested!r} matches no file in the data directory", data_dir)
+        return files
+    single = find_file(data_dir, "", defaults, role, False)
+    if single:
+        return [single]
+    for base in defaults:
+        folder = os.path.join(root, base)
+        found = _files(root, [folder] if os.path.isdir(folder) else
+                       sorted(glob.glob(os.path.join(root, glob.escape(base) + "[-_]*"))))
+        if found:
+            return found
+    names = ", ".join(d + s for d in defaults for s in SUFFIXES[:3])
+    raise DataError(f"no {role} file found (tried {names}, a {defaults[0]}/ folder and {defaults[0]}-* files); "
+                    f"name it with --{role}_file", data_dir)
+
+
+def _files(root: str, matches: Sequence[str]) -> List[str]:
+    """Files among ``matches`` and inside the folders among them (one level, hidden names skipped), all
+    inside ``root``."""
+    files = []
+    for match in matches:
+        if os.path.isdir(match):
+            files += sorted(os.path.join(match, n) for n in os.listdir(match) if not n.startswith("."))
+        else:
+            files.append(match)
+    return [f for f in files if os.path.isfile(f) and _inside(root, f)]

@@ -46,7 +46,7 @@ def iter_sentences(path: str, hp: HParams, file_format: str = "auto") -> Iterato
         raise ValueError(f"unknown file format {file_format!r}; expected auto or one of {', '.join(FORMATS)}")
     file_format = detect(path) if file_format == "auto" else file_format
     if file_format == "conll":
-        yield from conll.read_conll(path, hp.tag_scheme, hp.tag_encoding)
+        yield from conll.iter_conll(path, hp.tag_scheme, hp.tag_encoding)
         return
     counts = offsets.SpanCounts(path)
     tokenize = offsets.tokenizer(hp.offsets_tokenizer)

@@ -10,11 +10,12 @@ path does; estimator_run.py uses that path only where this one cannot run (distr
 """
 import logging
 import os
-from typing import Sequence
+from typing import Sequence, Union
 
 import tensorflow as tf
 
 from ner_tagger import conll, crf, input_fns, metrics, network
+from ner_tagger.corpus import Corpus
 from ner_tagger.hooks import BestCheckpoint
 
 log = logging.getLogger("ner_tagger")
@@ -23,9 +24,10 @@ log = logging.getLogger("ner_tagger")
 class DevEvaluationHook(tf.estimator.SessionRunHook):
     """Evaluates ``sentences`` every ``every_steps`` global steps and once more at the end of training.
 
-    Batches follow the order given (sorted by length, they pad least)."""
+    Batches follow the order given (sorted by length, they pad least). A job's dev set is a
+    :class:`~ner_tagger.corpus.Corpus`, streamed from its shard: no dev constants in the training graph."""
 
-    def __init__(self, sentences: Sequence[conll.Sentence], params: dict, every_steps: int,
+    def __init__(self, sentences: Union[Sequence[conll.Sentence], Corpus], params: dict, every_steps: int,
                  keeper: BestCheckpoint, eval_dir: str, patience: int = 0):
         """``patience``: stop training after this many evaluations without a better dev F1 (0: never)."""
         self._sentences, self._params, self._every, self._keeper = sentences, params, every_steps, keeper

@@ -1,30 +1,45 @@
 """``train_input_fn`` and ``eval_input_fn``: tf.data pipelines over CoNLL sentences.
 
+A source is a CoNLL file's path or a list of sentences (small data: they become constants of the graph), or
+shards written by :mod:`ner_tagger.corpus` (a :class:`~ner_tagger.corpus.Corpus`, or a shard file's path,
+``*.sentences``): those are read from disk by ``tf.data``, so the graph stays the same size whatever the
+corpus, and a distributed task reads only its own share of the lines.
+
 Features are raw strings (``words [batch, time]``, padded with ``""``, and ``nwords [batch]``); labels are
 tag strings ``[batch, time]`` padded with ``O``. Lookups happen in ``model_fn``, the same graph that is
 exported, so serving takes text exactly as training does.
 """
+import collections
 import math
-from typing import List, Sequence, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import conll
+from ner_tagger import conll, corpus
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
-Source = Union[str, Sequence[conll.Sentence]]
+Source = Union[str, Sequence[conll.Sentence], corpus.Corpus]
 
 
-def train_input_fn(source: Source, params: dict) -> tf.data.Dataset:
+def train_input_fn(source: Source, params: dict, task: Tuple[int, int] = (0, 1)) -> tf.data.Dataset:
     """Shuffled, length-bucketed training batches; repeats forever (``max_steps`` ends training, so a
-    resumed run continues mid-schedule instead of restarting its epochs)."""
+    resumed run continues mid-schedule instead of restarting its epochs).
+
+    ``task`` (index, count): a distributed training task's share of the sentences (see :func:`share`).
+    """
     hp = _hparams(params)
     sentences = _sentences(source, hp)
-    dataset = _dataset(sentences).shuffle(min(hp.shuffle_buffer, len(sentences)), seed=hp.seed,
-                                          reshuffle_each_iteration=True)
-    dataset = _batch(dataset, sentences, hp.batch_size, hp.bucket_width)
+    index, count = task
+    if isinstance(sentences, corpus.Corpus):
+        _check_share(len(sentences), index, count)
+        dataset = _lines(sentences.files).shard(count, index)
+    else:
+        sentences = share(sentences, index, count) if count > 1 else sentences
+        dataset = _dataset(sentences)
+    dataset = dataset.shuffle(min(hp.shuffle_buffer, len(sentences)), seed=hp.seed, reshuffle_each_iteration=True)
+    dataset = _batch(dataset, _lengths(sentences), hp.batch_size, hp.bucket_width)
     return dataset.repeat().prefetch(tf.data.AUTOTUNE)
 
 
@@ -34,28 +49,43 @@ def share(sentences: Sequence[conll.Sentence], index: int, count: int) -> List[c
     Interleaved rather than contiguous, so every share has the file's mix of sentence lengths and
     sources; the shares together are the whole list.
     """
+    _check_share(len(sentences), index, count)
+    return list(sentences[index::count])
+
+
+def _check_share(sentences: int, index: int, count: int) -> None:
     if not 0 <= index < count:
         raise ValueError(f"task {index} of {count}")
-    if len(sentences) < count:
-        raise DataError(f"{count} training tasks but only {len(sentences)} training sentences: each task "
+    if sentences < count:
+        raise DataError(f"{count} training tasks but only {sentences} training sentences: each task "
                         f"needs at least one (use fewer instances)")
-    return list(sentences[index::count])
 
 
 def eval_input_fn(source: Source, params: dict) -> tf.data.Dataset:
     """Every sentence once, in file order, in batches of ``eval_batch_size``."""
     hp = _hparams(params)
     sentences = _sentences(source, hp)
-    return _batch(_dataset(sentences), sentences, hp.eval_batch_size, 0).prefetch(tf.data.AUTOTUNE)
+    dataset = _lines(sentences.files) if isinstance(sentences, corpus.Corpus) else _dataset(sentences)
+    return _batch(dataset, _lengths(sentences), hp.eval_batch_size, 0).prefetch(tf.data.AUTOTUNE)
 
 
-def steps_per_epoch(sentences: Sequence[conll.Sentence], batch_size: int, bucket_width: int) -> int:
+def steps_per_epoch(sentences: Union[Sequence[conll.Sentence], corpus.Corpus], batch_size: int,
+                    bucket_width: int) -> int:
     """Exact number of batches ``train_input_fn`` yields per pass (each bucket ends with a partial batch)."""
     if not bucket_width:
         return math.ceil(len(sentences) / batch_size)
-    buckets = np.bincount(np.searchsorted(_boundaries(sentences, bucket_width),
-                                          [len(s.tokens) for s in sentences], side="right"))
+    lengths = _lengths(sentences)
+    sizes, counts = zip(*sorted(lengths.items()))
+    buckets = np.bincount(np.searchsorted(_boundaries(lengths, bucket_width), sizes, side="right"),
+                          weights=counts)
     return int(sum(math.ceil(n / batch_size) for n in buckets))
+
+
+def _lengths(sentences) -> dict:
+    """Sentence length -> count: a corpus counted them in its pass, a list is counted here."""
+    if isinstance(sentences, corpus.Corpus):
+        return sentences.lengths
+    return collections.Counter(len(s.tokens) for s in sentences)
 
 
 def _hparams(params) -> HParams:
@@ -65,10 +95,25 @@ def _hparams(params) -> HParams:
     return HParams.from_dict({k: v for k, v in params.items() if k in names}, source="params")
 
 
-def _sentences(source: Source, hp: HParams) -> List[conll.Sentence]:
+def _sentences(source: Source, hp: HParams):
+    if isinstance(source, corpus.Corpus):
+        return source
+    if isinstance(source, str) and source.endswith(corpus.SUFFIX):
+        return corpus.from_shard(source)
     if isinstance(source, str):
         return conll.read_conll(source, hp.tag_scheme, hp.tag_encoding)
     return list(source)
+
+
+def _lines(files: Sequence[str]) -> tf.data.Dataset:
+    """Shard lines (tokens then tags, TAB-separated) as the features and labels of one sentence."""
+    def parse(line):
+        parts = tf.strings.split(line, "\t")
+        half = tf.size(parts) // 2
+        words = parts[:half]
+        return {"words": words, "nwords": tf.size(words)}, parts[half:]
+    return tf.data.TextLineDataset(list(files)).map(parse, num_parallel_calls=tf.data.AUTOTUNE,
+                                                    deterministic=True)
 
 
 def _dataset(sentences: Sequence[conll.Sentence]) -> tf.data.Dataset:
@@ -80,8 +125,8 @@ def _dataset(sentences: Sequence[conll.Sentence]) -> tf.data.Dataset:
                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def _boundaries(sentences, bucket_width):
-    longest = max(len(s.tokens) for s in sentences)
+def _boundaries(lengths, bucket_width):
+    longest = max(lengths)
     # Past 100 tokens sentences are rare; they share the last bucket rather than add near-empty ones.
     return list(range(bucket_width, min(longest, 100) + 1, bucket_width))
 
@@ -90,10 +135,10 @@ _PADDING = ({"words": "", "nwords": 0}, "O")
 _SHAPES = ({"words": [None], "nwords": []}, [None])
 
 
-def _batch(dataset, sentences, batch_size, bucket_width):
+def _batch(dataset, lengths, batch_size, bucket_width):
     if not bucket_width:
         return dataset.padded_batch(batch_size, padded_shapes=_SHAPES, padding_values=_PADDING)
-    boundaries = _boundaries(sentences, bucket_width)
+    boundaries = _boundaries(lengths, bucket_width)
     return dataset.bucket_by_sequence_length(
         element_length_func=lambda features, _: features["nwords"],
         bucket_boundaries=boundaries,

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ner_tagger import embeddings, vocab
+from ner_tagger.corpus import Corpus
 from ner_tagger.dataset import Dataset
 from ner_tagger.hparams import HParams, check_resumable
 
@@ -69,14 +70,21 @@ def _build_vocabulary(hp: HParams, data: Dataset) -> vocab.Vocabulary:
     file has, so that a test-time word with a pretrained vector does not fall to the OOV id."""
     normalize = normalizer(hp)
     if not hp.embeddings_file:
-        return vocab.build(data.train, normalize, hp.min_word_count)
+        return _vocabulary(data.train, normalize, hp.min_word_count)
     forms = normalize(embeddings.read_words(hp.embeddings_file))
-    train_forms = set(normalize(sorted({t for s in data.train for t in s.tokens})))
+    raw = data.train.words if isinstance(data.train, Corpus) else {t for s in data.train for t in s.tokens}
+    train_forms = set(normalize(sorted(raw)))
     extra = [f for f in dict.fromkeys(forms) if f not in train_forms][:hp.embeddings_vocab_max]
-    vocabulary = vocab.build(data.train, normalize, hp.min_word_count, set(forms), extra)
+    vocabulary = _vocabulary(data.train, normalize, hp.min_word_count, set(forms), extra)
     log.info("vocab: %d words from the embeddings file only (embeddings_vocab_max=%d, %d such words in it)",
              len(extra), hp.embeddings_vocab_max, len(set(forms) - train_forms))
     return vocabulary
+
+
+def _vocabulary(train, normalize, min_count, keep=None, extra=()) -> vocab.Vocabulary:
+    if isinstance(train, Corpus):  # counted in the pass that wrote the shards
+        return vocab.from_counts(train.words, train.tags, normalize, min_count, keep, extra)
+    return vocab.build(train, normalize, min_count, keep, extra)
 
 
 def _embedding_matrix(hp, vocabulary, model_dir):

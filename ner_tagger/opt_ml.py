@@ -147,6 +147,7 @@ class SageMakerEnvironment:
     hyperparameters: Dict[str, object]
     tf_config: Optional[dict]
     job_name: Optional[str] = None
+    input_data_config: Dict[str, object] = dataclasses.field(default_factory=dict)  # SM_INPUT_DATA_CONFIG
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "SageMakerEnvironment":
@@ -161,7 +162,8 @@ class SageMakerEnvironment:
                    num_gpus=int(environ.get("SM_NUM_GPUS") or 0),
                    hyperparameters=_json(environ.get("SM_HPS"), {}),
                    tf_config=_json(environ.get("TF_CONFIG"), None),
-                   job_name=environ.get(JOB_NAME_ENV) or None)
+                   job_name=environ.get(JOB_NAME_ENV) or None,
+                   input_data_config=_json(environ.get("SM_INPUT_DATA_CONFIG"), {}))
 
     @property
     def base_dir(self) -> str:
@@ -206,6 +208,24 @@ class SageMakerEnvironment:
 def _safe_name(name: str) -> bool:
     """SageMaker job names are ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``; anything else is not used as a path."""
     return all(c.isascii() and (c.isalnum() or c == "-") for c in name) and name[0].isalnum()
+
+
+def refuse_sharded_channels(input_data_config: Mapping[str, object], hosts: int) -> Optional[str]:
+    """The reason a job of ``hosts`` hosts cannot take its channels, or None.
+
+    ``ShardedByS3Key`` copies each host a different subset of a channel's S3 objects. Every host builds the
+    vocabularies from the training files it has, so the hosts' models would give the same word different
+    ids (and lack tags another host saw). FullyReplicated is needed: each task still reads only its own
+    share of the sentences (tf.data's ``shard`` by task, :func:`ner_tagger.input_fns.train_input_fn`).
+    """
+    if hosts <= 1:
+        return None
+    for name, settings in input_data_config.items():
+        if isinstance(settings, dict) and settings.get("S3DistributionType") == "ShardedByS3Key":
+            return (f"channel {name!r}: ShardedByS3Key is not supported with several hosts: each host would "
+                    f"build different vocabularies from its own files; use FullyReplicated (each training task "
+                    f"then reads its own share of the sentences)")
+    return None
 
 
 def _json(raw: Optional[str], default):

@@ -7,7 +7,7 @@ Every table has one extra out-of-vocabulary id after the last line. Words are st
 import collections
 import dataclasses
 import os
-from typing import Iterable, List, Optional, Set
+from typing import Iterable, List, Mapping, Optional, Set
 
 from ner_tagger import tagging
 from ner_tagger.errors import DataError
@@ -52,14 +52,22 @@ class Vocabulary:
 
 def build(sentences, normalize, min_count: int = 1, keep: Optional[Set[str]] = None,
           extra: Iterable[str] = ()) -> Vocabulary:
-    """Build vocabularies from training ``sentences``.
+    """Build vocabularies from training ``sentences`` (see :func:`from_counts`)."""
+    sentences = list(sentences)
+    return from_counts(collections.Counter(token for s in sentences for token in s.tokens),
+                       collections.Counter(tag for s in sentences for tag in s.tags), normalize, min_count, keep,
+                       extra)
+
+
+def from_counts(raw_counts: Mapping[str, int], tag_counts: Mapping[str, int], normalize, min_count: int = 1,
+                keep: Optional[Set[str]] = None, extra: Iterable[str] = ()) -> Vocabulary:
+    """Vocabularies from the training data's raw token and tag counts (one streaming pass counts them).
 
     ``normalize`` maps a list of raw tokens to their lookup forms (the same op the graph applies). Words
     seen fewer than ``min_count`` times are left out unless they are in ``keep`` (words of a pretrained
     embeddings file), so rare words with a pretrained vector still get it. ``extra`` (normalised forms)
     join the words whether or not train has them: pretrained words, known at test time.
     """
-    raw_counts = collections.Counter(token for s in sentences for token in s.tokens)
     raw = sorted(raw_counts)
     counts = collections.Counter()
     for token, form in zip(raw, normalize(raw)):
@@ -68,8 +76,7 @@ def build(sentences, normalize, min_count: int = 1, keep: Optional[Set[str]] = N
     words = {w for w, c in counts.items() if c >= min_count or w in keep} | set(extra)
     words = sorted(w for w in words if _storable(w))
     chars = sorted({ch for token in raw for ch in token if _storable(ch)})
-    tags = _tag_order(tag for s in sentences for tag in s.tags)
-    return Vocabulary(words=words, chars=chars, tags=tags)
+    return Vocabulary(words=words, chars=chars, tags=_tag_order(tag_counts))
 
 
 def _storable(entry: str) -> bool:

@@ -1,3 +1,6 @@
+import os
+import re
+
 import pytest
 
 from ner_tagger import conll
@@ -77,3 +80,27 @@ def test_write_then_read_round_trips(tmp_path):
     assert [(s.tokens, s.tags) for s in again] == [(s.tokens, s.tags) for s in sentences]
     conll.write_conll(path, sentences, append_tags=[["O"] * 4, ["O"]])
     assert open(path, encoding="utf-8").readline() == "Émile\tB-PER\tO\n"
+
+
+WNUT_TRAIN = os.path.join(os.path.dirname(__file__), "..", "ner_tagger", "data", "wnut17", "train.conll")
+
+
+def test_streamed_wnut_matches_a_plain_reading_of_the_file():
+    """The streaming reader against the file read whole and split on blank (or whitespace-only) lines; its
+    tags are IOB2."""
+    with open(WNUT_TRAIN, encoding="utf-8") as fh:
+        blocks = re.split(r"\n\s*\n", fh.read().strip())
+    expected = [tuple(zip(*(line.split("\t") for line in block.split("\n")))) for block in blocks]
+    streamed = conll.iter_conll(WNUT_TRAIN, "iob2", "iob2")
+    assert not isinstance(streamed, list)
+    assert [(s.tokens, s.tags) for s in streamed] == expected
+    assert len(expected) == 3394 and sum(len(t) for t, _ in expected) == 62730
+
+
+def test_sentences_come_one_at_a_time_before_a_later_error(tmp_path):
+    path = write(tmp_path, "a\tO\n\nb\tO\n\n" + "c\tO\n" * 5 + "broken\n")
+    sentences = conll.iter_conll(path, "iob2", "iob2")  # auto would read the tags first, erring at once
+    assert next(sentences).tokens == ("a",) and next(sentences).tokens == ("b",)
+    with pytest.raises(DataError) as err:
+        next(sentences)
+    assert (err.value.path, err.value.line) == (path, 10)

@@ -68,8 +68,8 @@ def test_a_10000_token_sentence_loads_and_batches(tmp_path):
 def test_dev_tag_unseen_in_train_is_kept_and_warned(tmp_path, caplog):
     (tmp_path / "train.txt").write_text("Bob\tB-PER\nran\tO\n\nAnn\tB-PER\n")
     (tmp_path / "dev.txt").write_text("Oslo\tB-LOC\nBob\tB-PER\n")
-    data = dataset.load_data(HParams(), str(tmp_path))
-    assert data.dev[0].tags == ("S-LOC", "S-PER")
+    data = dataset.load_data(HParams(), str(tmp_path), work_dir=str(tmp_path / "work"))
+    assert list(data.dev)[0].tags == ("S-LOC", "S-PER")
     assert "LOC" in caplog.text and "unseen" in caplog.text
 
 

@@ -40,3 +40,28 @@ def test_missing_directory_and_missing_train(tmp_path):
         data_dir.find_file(str(tmp_path / "nope"), "", data_dir.TRAIN_NAMES, "train", True)
     with pytest.raises(DataError, match="no train file found"):
         data_dir.find_file(str(tmp_path), "", data_dir.TRAIN_NAMES, "train", True)
+
+
+def test_a_training_channel_may_hold_several_files(tmp_path):
+    def make(*names):
+        for name in names:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text("a\tO\n")
+
+    find = lambda requested="": data_dir.find_files(str(tmp_path), requested, data_dir.TRAIN_NAMES,  # noqa: E731
+                                                    "train")
+    make("train-00001.conll", "train-00000.conll", "dev.txt")
+    assert find() == [str(tmp_path / f"train-0000{i}.conll") for i in (0, 1)]
+    make("train/b.txt", "train/a.txt", "train/.hidden")
+    assert find() == [str(tmp_path / "train" / n) for n in ("a.txt", "b.txt")]  # a folder before prefixed files
+    make("train.txt")
+    assert find() == [str(tmp_path / "train.txt")]  # the single file of before still wins
+    assert find("train-*") == [str(tmp_path / f"train-0000{i}.conll") for i in (0, 1)]
+    with pytest.raises(DataError, match="train_file='nope-\\*' matches no file"):
+        find("nope-*")
+
+
+def test_no_training_files_names_what_was_tried(tmp_path):
+    (tmp_path / "train").mkdir()  # an empty folder is no data
+    with pytest.raises(DataError, match="a train/ folder and train-\\* files"):
+        data_dir.find_files(str(tmp_path), "", data_dir.TRAIN_NAMES, "train")

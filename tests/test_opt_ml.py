@@ -5,7 +5,7 @@ import os
 import pytest
 
 from ner_tagger.errors import DataError
-from ner_tagger.opt_ml import MLPaths, SageMakerEnvironment
+from ner_tagger.opt_ml import MLPaths, SageMakerEnvironment, refuse_sharded_channels
 
 
 def _environ(base, **extra):
@@ -85,3 +85,27 @@ def test_unreadable_tensorboard_config_names_the_file(tmp_path, text):
         fh.write(text)
     with pytest.raises(DataError, match="tensorboardoutputconfig.json"):
         assert paths.tensorboard is None  # not reached: reading the property raises
+
+
+def test_sharded_channels_are_refused_on_several_hosts_with_the_reason(tmp_path):
+    sharded = {"training": {"S3DistributionType": "ShardedByS3Key", "TrainingInputMode": "File"},
+               "eval": {"S3DistributionType": "FullyReplicated"}}
+    env = SageMakerEnvironment.from_environ(_environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)))
+    assert env.input_data_config == sharded
+    reason = refuse_sharded_channels(env.input_data_config, len(env.hosts))
+    assert "channel 'training': ShardedByS3Key" in reason and "vocabularies" in reason
+    assert refuse_sharded_channels(env.input_data_config, 1) is None  # one host has every file
+    assert refuse_sharded_channels({"training": {"S3DistributionType": "FullyReplicated"}}, 4) is None
+
+
+def test_script_mode_fails_a_sharded_multi_host_job_before_reading_data(tmp_path, monkeypatch):
+    from ner_tagger.sagemaker import script_mode
+
+    sharded = {"training": {"S3DistributionType": "ShardedByS3Key"}}
+    for key, value in _environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)).items():
+        monkeypatch.setenv(key, value)
+    os.makedirs(tmp_path / "output")  # SageMaker's; the failure file goes only where it exists
+    code = script_mode.main(["--data_dir", str(tmp_path / "missing"), "--export_dir", str(tmp_path / "x")])
+    assert code != 0
+    with open(tmp_path / "output" / "failure", encoding="utf-8") as fh:
+        assert "ShardedByS3Key is not supported with several hosts" in fh.read()

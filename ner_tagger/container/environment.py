@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Tuple
 
 from ner_tagger import cluster
 from ner_tagger.errors import DataError, NerTaggerError
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.opt_ml import MLPaths, refuse_sharded_channels
 
 TRAINING_CHANNELS = ("training", "train")
 EVAL_CHANNELS = ("eval", "validation", "dev")
@@ -101,10 +101,9 @@ def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) ->
         mode = settings.get("TrainingInputMode", "File")
         if mode == "Pipe":
             raise ConfigError(f"channel {name!r}: Pipe input mode is not supported; use File or FastFile")
-        if distributed and settings.get("S3DistributionType") == "ShardedByS3Key":
-            # Every host builds the vocabularies from its own copy of the data; shards would disagree.
-            raise ConfigError(f"channel {name!r}: ShardedByS3Key is not supported with several hosts; "
-                              "use FullyReplicated")
+        refused = refuse_sharded_channels({name: settings}, 2 if distributed else 1)
+        if refused:
+            raise ConfigError(refused)
         if not os.path.isdir(paths.channel(name)):
             raise DataError(f"channel {name!r} is declared in inputdataconfig.json but its folder is missing",
                             paths.channel(name))

@@ -28,8 +28,8 @@ import sys
 
 from ner_tagger import job, redaction, train
 from ner_tagger.cli import setup_logging
-from ner_tagger.errors import HParamsError
-from ner_tagger.opt_ml import SageMakerEnvironment
+from ner_tagger.errors import DataError, HParamsError
+from ner_tagger.opt_ml import SageMakerEnvironment, refuse_sharded_channels
 
 log = logging.getLogger("ner_tagger")
 
@@ -53,6 +53,9 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
         raise HParamsError("no training data: set --data_dir or give the job a 'training' channel")
     if not args.export_dir:
         raise HParamsError("no export folder: set --export_dir (SageMaker sets SM_MODEL_DIR)")
+    refused = refuse_sharded_channels(env.input_data_config, len(env.hosts))
+    if refused:
+        raise DataError(refused)
     setup_logging(args.verbose)
     model_dir = env.checkpoint_dir(args.model_dir)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
