@@ -1,4 +1,7 @@
 """Shared fixtures: a synthetic NER task small enough to learn perfectly in seconds."""
+import contextlib
+import fcntl
+import json
 import os
 import random
 import re
@@ -65,18 +68,52 @@ def synthetic_dir(tmp_path_factory):
     return root
 
 
+# The shared run's schedule: 300 is not a multiple of 80, so the run also shows that the last step is evaluated.
+TRAINED_STEPS, TRAINED_EVAL_EVERY = 300, 80
+
+
+@contextlib.contextmanager
+def exclusive(lock_path):
+    """Hold an exclusive lock on ``lock_path`` (created if missing): pytest-xdist workers are separate
+    processes, so what they share (one trained model, the wheel cache under build/) is built under a lock."""
+    with open(lock_path, "a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_shared_folder(tmp_path_factory, name):
+    """A folder for one test run: the same for every pytest-xdist worker of the run (their base temps share a
+    parent), a fresh one without xdist."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / name
+        folder.mkdir(exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp(name)
+
+
 @pytest.fixture(scope="session")
 def trained(synthetic_dir, tmp_path_factory):
-    """One real training run (train -> eval -> export) shared by the tests that need a model."""
-    from ner_tagger import job
+    """One real training run (train -> eval -> export) shared by every test that needs *a* trained model: its
+    report, checkpoints (``root/ckpt``), export and hyperparameters. Read-only: a test that changes a model
+    folder works on a copy. Under pytest-xdist the first worker to get here trains; the others wait and read."""
     from ner_tagger.hparams import HParams
 
-    root = tmp_path_factory.mktemp("trained")
-    hp = HParams.from_dict(dict(TINY, max_steps=300))
-    report = job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
-                          output_dir=str(root / "output"))
-    return {"report": report, "root": root, "export": root / "export", "hparams": hp}
+    root = run_shared_folder(tmp_path_factory, "trained")
+    hp = HParams.from_dict(dict(TINY, max_steps=TRAINED_STEPS, eval_every_steps=TRAINED_EVAL_EVERY))
+    done = root / "report.json"
+    with exclusive(root / ".lock"):
+        if not done.exists():
+            from ner_tagger import job
 
+            report = job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
+                                  output_dir=str(root / "output"))
+            (root / "report.tmp").write_text(json.dumps(report), encoding="utf-8")
+            os.replace(root / "report.tmp", done)  # a worker that sees report.json sees a finished run
+    report = json.loads(done.read_text(encoding="utf-8"))
+    return {"report": report, "root": root, "export": root / "export", "hparams": hp}
 
 
 def tensorboard_scalars(folder):

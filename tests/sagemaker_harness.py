@@ -14,7 +14,10 @@ import subprocess
 import sys
 import tarfile
 
+from conftest import exclusive
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
 JOB = "ner-tagger-test-job"
 
 RUNNER = """
@@ -25,6 +28,16 @@ training.MODEL_DIR = os.path.join(os.environ["SAGEMAKER_BASE_DIR"], "model")
 from sagemaker_training import trainer
 trainer.train()
 """
+
+
+def prepare_source(dest, *args, **kwargs):
+    """``source.prepare`` with the repository's wheel cache (``build/``), under a lock: pytest-xdist workers
+    staging the same target at once would otherwise empty each other's half-downloaded cache."""
+    from ner_tagger.sagemaker import source
+
+    os.makedirs(BUILD, exist_ok=True)
+    with exclusive(os.path.join(BUILD, ".wheels.lock")):
+        return source.prepare(dest, *args, build_dir=BUILD, **kwargs)
 
 
 def source_tarball(path):

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TRAINED_STEPS
 
 from ner_tagger import export, serving_signatures
 from ner_tagger.exported_model import Predictor
@@ -19,7 +20,7 @@ def test_training_reaches_perfect_dev_and_test_f1(trained):
     assert set(report["dev"]) == {"overall", "PER", "LOC", "ORG"}
     # Every evaluation is recorded with step and seqeval figures, and the best one is what was exported.
     steps = [e["step"] for e in report["evaluations"]]
-    assert steps == sorted(steps) and steps[-1] == 300
+    assert steps == sorted(steps) and steps[-1] == TRAINED_STEPS
     assert report["best_step"] in steps
     written = json.loads((trained["root"] / "output" / "eval_report.json").read_text())
     assert written["dev"] == report["dev"]

@@ -1,10 +1,13 @@
-"""Dev evaluation inside the training session: its figures, its schedule, early stopping and TensorBoard."""
+"""Dev evaluation inside the training session: its figures, its schedule, early stopping and TensorBoard.
+
+The figures and the schedule are read from the shared training run (conftest ``trained``); early stopping and
+resuming need runs of their own."""
 import glob
 import types
 
 import pytest
 import tensorflow as tf
-from conftest import TINY
+from conftest import TINY, TRAINED_EVAL_EVERY, TRAINED_STEPS
 
 from ner_tagger import estimator_run, hooks, job
 from ner_tagger.hparams import HParams
@@ -17,9 +20,11 @@ def _run(synthetic_dir, root, **overrides):
     return job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"))
 
 
-def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(synthetic_dir, tmp_path):
-    report = _run(synthetic_dir, tmp_path, max_steps=130, eval_every_steps=40, learning_rate=0.02)
-    assert [e["step"] for e in report["evaluations"]] == [40, 80, 120, 130]
+def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(trained):
+    report = trained["report"]
+    assert [e["step"] for e in report["evaluations"]] == [
+        *range(TRAINED_EVAL_EVERY, TRAINED_STEPS, TRAINED_EVAL_EVERY), TRAINED_STEPS]
+    assert TRAINED_STEPS % TRAINED_EVAL_EVERY  # the last step is off the schedule, evaluated all the same
     best = max(report["evaluations"], key=lambda e: e["f1"])
     assert report["best_step"] == best["step"]
     # The export is the kept checkpoint: scored again through the SavedModel, dev gives the same figures.
@@ -30,14 +35,13 @@ def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(syntheti
     assert all(e["loss"] > 0 for e in report["evaluations"])
 
 
-def test_figures_reach_tensorboard_in_the_eval_folder(synthetic_dir, tmp_path):
-    report = _run(synthetic_dir, tmp_path, max_steps=60, eval_every_steps=30)
+def test_figures_reach_tensorboard_in_the_eval_folder(trained):
     seen = {}
-    for path in glob.glob(str(tmp_path / "ckpt" / "eval" / "events.out.tfevents.*")):
+    for path in glob.glob(str(trained["root"] / "ckpt" / "eval" / "events.out.tfevents.*")):
         for event in tf.compat.v1.train.summary_iterator(path):
             for value in event.summary.value:
                 seen[(event.step, value.tag)] = value.simple_value
-    for evaluation in report["evaluations"]:
+    for evaluation in trained["report"]["evaluations"]:
         assert seen[(evaluation["step"], "f1")] == pytest.approx(evaluation["f1"])
         assert seen[(evaluation["step"], "loss")] == pytest.approx(evaluation["loss"])
 

@@ -2,9 +2,11 @@
 the keys (``hparams.check_resumable``, called by ``model_params.prepare_model_dir``), instead of failing deep in
 the checkpoint restore or silently mixing vocabularies."""
 import json
+import os
+import shutil
 
 import pytest
-from conftest import TINY, synthetic_sentences, write_conll
+from conftest import TINY
 
 from ner_tagger import job
 from ner_tagger.errors import HParamsError
@@ -64,16 +66,15 @@ def test_every_resume_key_is_a_hyperparameter():
     assert set(RESUME_KEYS) <= set(HParams.describe_names())
 
 
-def test_run_refuses_to_resume_another_shape(tmp_path):
-    """The situation of a shared checkpoint prefix: a job with other lstm_units finds the old checkpoints."""
-    data = tmp_path / "data"
-    data.mkdir()
-    write_conll(data / "train.txt", synthetic_sentences(120, 5))
-    write_conll(data / "dev.txt", synthetic_sentences(30, 6))
+def test_run_refuses_to_resume_another_shape(trained, synthetic_dir, tmp_path):
+    """The situation of a shared checkpoint prefix: a job with other lstm_units finds the old checkpoints (a
+    copy of the shared run's)."""
     model_dir = str(tmp_path / "ckpt")
-    job.pipeline(HParams.from_dict(dict(TINY, max_steps=10, eval_every_steps=10)), str(data), model_dir,
-                 str(tmp_path / "export"))
-    other = HParams.from_dict(dict(TINY, max_steps=20, eval_every_steps=10, lstm_units=24))
-    with pytest.raises(HParamsError, match=r"params\.json: cannot resume .*lstm_units: saved 16, now 24"):
-        job.pipeline(other, str(data), model_dir, str(tmp_path / "export2"))
-    assert json.load(open(f"{model_dir}/params.json"))["lstm_units"] == 16  # left as it was
+    shutil.copytree(trained["root"] / "ckpt", model_dir)
+    saved = trained["hparams"].lstm_units
+    other = HParams.from_dict(dict(TINY, max_steps=20, eval_every_steps=10, lstm_units=saved + 8))
+    conflict = rf"params\.json: cannot resume .*lstm_units: saved {saved}, now {saved + 8}"
+    with pytest.raises(HParamsError, match=conflict):
+        job.pipeline(other, str(synthetic_dir), model_dir, str(tmp_path / "export2"))
+    assert json.load(open(f"{model_dir}/params.json"))["lstm_units"] == saved  # left as it was
+    assert not os.path.exists(tmp_path / "export2")

@@ -17,7 +17,8 @@ from cluster_harness import PS_SERVER, cluster_env, two_host_job
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 STEP = re.compile(r"train: step=(\d+)/")
-MAX_STEPS = 3000  # the chief must still be training when the restarted worker comes back
+MAX_STEPS = 2000  # the chief must still be training when the restarted worker comes back (measured on 2
+# loaded cores: killed near step 940, the restart's first step at 1340, so 2000 leaves the chief ~60 s alone)
 
 
 class Output:

@@ -1,15 +1,17 @@
-"""`serve` under load, under fuzzing and at its limits, over real HTTP: one tiny model trained by the real
-`train`, one gunicorn with 2 workers, small limits so the oversize cases stay cheap.
+"""`serve` under load, under fuzzing and at its limits, over real HTTP: the shared tiny model (conftest
+``trained``) in a stand-in /opt/ml/model, one gunicorn with 2 workers, small limits so the oversize cases stay
+cheap. (`train` writing that folder is tests/test_container_end_to_end.py's subject.)
 
 The load test is scripts/loadtest_serve.py's own code (imported from the file; scripts/ is not a package)."""
 import http.client
 import importlib.util
 import json
 import os
+import shutil
 import string
 
 import pytest
-from container_harness import REPO, Server, request, run_train, scaffold
+from container_harness import REPO, Server, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,11 +34,10 @@ loadtest = _load_script()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = scaffold(tmp_path_factory.mktemp("opt_ml"))
-    result = run_train(root)
-    assert result.returncode == 0, result.stderr[-3000:]
-    server = Server(root, workers=2, **LIMITS)
+def server(trained, tmp_path_factory):
+    root = tmp_path_factory.mktemp("opt_ml")
+    shutil.copytree(trained["export"], root / "model")  # /opt/ml/model as `train` leaves it
+    server = Server(str(root), workers=2, **LIMITS)
     try:
         yield server.wait_ready()
     finally:

@@ -11,7 +11,7 @@ import pytest
 import sagemaker_harness as harness
 
 from ner_tagger.errors import HParamsError
-from ner_tagger.sagemaker import launch, metric_definitions, source
+from ner_tagger.sagemaker import launch, metric_definitions
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 sagemaker = pytest.importorskip("sagemaker")
@@ -50,8 +50,7 @@ def config():
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
     """The source folder the launcher stages (wheels cached under build/ after the first run)."""
-    return source.prepare(str(tmp_path_factory.mktemp("sm-source") / "src"),
-                          build_dir=os.path.join(launch.ROOT, "build"))
+    return harness.prepare_source(str(tmp_path_factory.mktemp("sm-source") / "src"))
 
 
 def test_shipped_config_is_valid_and_spot_safe(config):

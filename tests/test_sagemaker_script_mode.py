@@ -37,8 +37,7 @@ def tarball(tmp_path_factory):
     from ner_tagger.sagemaker import source
 
     target = source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
-    folder = source.prepare(str(tmp_path_factory.mktemp("sm-src") / "src"), target, image_packages=True,
-                            build_dir=os.path.join(harness.ROOT, "build"))
+    folder = harness.prepare_source(str(tmp_path_factory.mktemp("sm-src") / "src"), target, image_packages=True)
     with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as fh:
         pins = [line.strip().split("==") for line in fh if "==" in line]
     for name, version in pins:

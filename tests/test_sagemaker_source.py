@@ -15,10 +15,10 @@ import venv
 import zipfile
 
 import pytest
+import sagemaker_harness as harness
 
 from ner_tagger.sagemaker import source
 
-BUILD = os.path.join(source.ROOT, "build")
 # The local stand-in of the managed image runs Debian bookworm's Python 3.11 (glibc 2.36), without the
 # managed image's numpy/scikit-learn preinstalled, hence image_packages.
 STAND_IN = source.Target("3.11", "2.36")
@@ -32,13 +32,12 @@ def isolated_pip_env():
 
 @pytest.fixture(scope="module")
 def managed(tmp_path_factory):
-    return source.prepare(str(tmp_path_factory.mktemp("src") / "managed"), build_dir=BUILD)
+    return harness.prepare_source(str(tmp_path_factory.mktemp("src") / "managed"))
 
 
 @pytest.fixture(scope="module")
 def stand_in(tmp_path_factory):
-    return source.prepare(str(tmp_path_factory.mktemp("src") / "stand-in"), STAND_IN, image_packages=True,
-                          build_dir=BUILD)
+    return harness.prepare_source(str(tmp_path_factory.mktemp("src") / "stand-in"), STAND_IN, image_packages=True)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +108,7 @@ def test_without_the_wheels_the_install_fails_naming_the_package(stand_in, bare_
 def test_cached_wheels_are_reused_without_an_index(managed, tmp_path, monkeypatch):
     """Staging again (the launcher does it per launch) needs no download once the cache is complete."""
     monkeypatch.setattr(source, "_pip", lambda *a, **k: pytest.fail(f"pip called again: {a}"))
-    again = source.prepare(str(tmp_path / "again"), build_dir=BUILD)
+    again = harness.prepare_source(str(tmp_path / "again"))
     assert sorted(os.listdir(os.path.join(again, "wheels"))) == sorted(os.listdir(os.path.join(managed, "wheels")))
 
 
