@@ -26,7 +26,12 @@ def score_export(model: str, sentences: Sequence, tag_encoding: str = "iob2",
     """
     from ner_tagger.exported_model import Predictor  # TensorFlow
 
-    predictor = Predictor.load(model, batch_size=batch_size)
+    return score_with(Predictor.load(model, batch_size=batch_size), sentences, tag_encoding)
+
+
+def score_with(predictor, sentences: Sequence, tag_encoding: str = "iob2"):
+    """:func:`score_export` with an export already loaded (a ``Predictor``): loading a SavedModel costs
+    seconds of CPU, so the report loads its export once for dev and test."""
     predicted = [r["tags"] for r in predictor.predict_tokens([list(s.tokens) for s in sentences])]
     gold = [tagging.convert(s.tags, tag_encoding, "iob2") for s in sentences]
     return entity_report(gold, predicted, "iob2"), gold, predicted
@@ -34,15 +39,17 @@ def score_export(model: str, sentences: Sequence, tag_encoding: str = "iob2",
 
 def build_report(hp, data, model_dir: str, version_dir: str, history: list, seconds: float) -> dict:
     """The report of a finished job: what it read, how long it trained, and the export's own scores."""
-    from ner_tagger.hooks import BestCheckpoint  # TensorFlow
+    from ner_tagger.exported_model import Predictor  # TensorFlow
+    from ner_tagger.hooks import BestCheckpoint
 
     best = BestCheckpoint(model_dir).best() or {}
+    predictor = Predictor.load(version_dir)
     report = {"model": version_dir, "files": data.files, "train_seconds": round(seconds, 1),
               "best_step": best.get("step"), "evaluations": history,
-              "dev": score_export(version_dir, data.dev, hp.tag_encoding)[0]}
+              "dev": score_with(predictor, data.dev, hp.tag_encoding)[0]}
     log.info("dev: %s", summary(report["dev"]))
     if data.test:
-        report["test"] = score_export(version_dir, data.test, hp.tag_encoding)[0]
+        report["test"] = score_with(predictor, data.test, hp.tag_encoding)[0]
         log.info("test: %s", summary(report["test"]))
     # Last metric line of the job: SageMaker's final objective value is the exported model's dev F1.
     log.info(FINAL_LINE.format(**report["dev"]["overall"]))

@@ -11,6 +11,13 @@ import time
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# One intra-op thread for this process and every TensorFlow subprocess a test starts (they inherit the
+# environment): the test models are tiny, so a second spinning thread per process buys no speed on these
+# 2 cores and costs CPU (test_model_fn alone: 57 -> 53 CPU-s, one run each, a noisy machine). Two inter-op
+# threads (TensorFlow's default here), not one, so that an op that blocks (a ps variable read, a dataset's
+# GetNext) cannot starve the rest of its step.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
 
 PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farah", "Gustavo", "Hiro"]
 PLACES = ["Paris", "Lagos", "Lima", "Oslo", "Kyoto", "Quebec City", "New York"]
@@ -173,3 +180,21 @@ def vocab_dir(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp("vocab"))
     vocab.build(sentences, lambda words: list(words)).save(directory)
     return directory
+
+
+def _cpu_seconds():
+    """User + system CPU of this process and of every child it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With NER_TEST_CPU_LOG=<file>, append each test's CPU-seconds (setup, call, teardown, its subprocesses)
+    as ``nodeid<TAB>seconds``: on a shared machine CPU is the comparable cost, wall time is not."""
+    log = os.environ.get("NER_TEST_CPU_LOG")
+    before = _cpu_seconds()
+    yield
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{item.nodeid}\t{_cpu_seconds() - before:.2f}\n")

@@ -3,6 +3,7 @@
 The figures and the schedule are read from the shared training run (conftest ``trained``); early stopping and
 resuming need runs of their own."""
 import glob
+import shutil
 import types
 
 import pytest
@@ -55,10 +56,11 @@ def test_early_stopping_ends_training_after_patience_evaluations_without_gain(sy
     assert tf.train.load_checkpoint(str(tmp_path / "ckpt")).get_tensor("global_step") == steps[-1] < 1000
 
 
-def test_a_resumed_run_evaluates_from_where_it_left_off(synthetic_dir, tmp_path):
-    _run(synthetic_dir, tmp_path, max_steps=40, eval_every_steps=20)
-    report = _run(synthetic_dir, tmp_path, max_steps=80, eval_every_steps=20)
-    assert [e["step"] for e in report["evaluations"]] == [60, 80]
+def test_a_resumed_run_evaluates_from_where_it_left_off(trained, synthetic_dir, tmp_path):
+    # The first run is a copy of the shared one (TRAINED_STEPS steps): resuming is what this test is about.
+    shutil.copytree(trained["root"] / "ckpt", tmp_path / "ckpt")
+    report = _run(synthetic_dir, tmp_path, max_steps=TRAINED_STEPS + 40, eval_every_steps=20)
+    assert [e["step"] for e in report["evaluations"]] == [TRAINED_STEPS + 20, TRAINED_STEPS + 40]
     # The bar to beat carried over: the kept best is the best of both runs.
     assert hooks.BestCheckpoint(str(tmp_path / "ckpt")).best()["f1"] >= max(
         e["f1"] for e in report["evaluations"])
