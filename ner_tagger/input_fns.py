@@ -1,6 +1,7 @@
 """``train_input_fn`` and ``eval_input_fn``: tf.data pipelines over CoNLL sentences.
 
-A source is a CoNLL file's path or a list of sentences (small data: they become constants of the graph), or
+A source is a data file's path (CoNLL or any format :mod:`ner_tagger.formats` reads) or a list of
+sentences (small data: they become constants of the graph), or
 shards written by :mod:`ner_tagger.corpus` (a :class:`~ner_tagger.corpus.Corpus`, or a shard file's path,
 ``*.sentences``): those are read from disk by ``tf.data``, so the graph stays the same size whatever the
 corpus, and a distributed task reads only its own share of the lines.
@@ -16,7 +17,7 @@ from typing import List, Sequence, Tuple, Union
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import conll, corpus
+from ner_tagger import conll, corpus, formats
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
@@ -101,7 +102,7 @@ def _sentences(source: Source, hp: HParams):
     if isinstance(source, str) and source.endswith(corpus.SUFFIX):
         return corpus.from_shard(source)
     if isinstance(source, str):
-        return conll.read_conll(source, hp.tag_scheme, hp.tag_encoding)
+        return formats.read_sentences(source, hp)  # any data format, as the job reads it
     return list(source)
 
 
