@@ -34,7 +34,10 @@ setup(
             "sagemaker>=2.257,<3",
         ],
         "test": [
-            "pytest>=7",
+            # pytest 9 stores a test's id where pytest-xdist (3.8) cannot append its group to it, so
+            # --dist loadgroup silently splits files across workers (their module fixtures then run twice).
+            "pytest>=7,<9",
+            "pytest-xdist>=3.2",  # scripts/test.sh runs the suite on every core (-n auto --dist loadgroup)
             "ruff>=0.6",  # lint, run by scripts/test.sh before the tests (settings in pyproject.toml)
             "hypothesis>=6",
             "gunicorn>=22",

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The test suite on a fresh machine: install the package with its test extras and the SageMaker training
 # toolkits (see tests/requirements-toolkits.txt for why they go in without their pins), run pytest.
-# Lint first (ruff, settings in pyproject.toml), then pytest. Arguments go to pytest (e.g. -k end_to_end; the
-# everyday fast lane is -m "not slow and not container").
+# Lint first (ruff, settings in pyproject.toml), then pytest on every core: pytest-xdist, one worker per core,
+# each test file on one worker (tests/conftest.py groups them) so its module fixtures are built once, and all
+# container tests on one worker (they share the Docker engine). Arguments go to pytest (e.g. -k end_to_end,
+# or -n 0 for one process; the everyday fast lane is -m "not slow and not container").
 EXTRAS="test" source "$(dirname "$0")/setup_env.sh"
 cd "$ROOT"
 "$PY" -m pip install --quiet -r tests/requirements-toolkits.txt
 "$PY" -m pip install --quiet --no-deps sagemaker-training==4.8.3 sagemaker-tensorflow-training==20.4.1
 "$PY" -m ruff check .
-exec "$PY" -m pytest -q tests "$@"
+exec "$PY" -m pytest -q -n auto --dist loadgroup tests "$@"

@@ -182,6 +182,21 @@ def vocab_dir(tmp_path_factory):
     return directory
 
 
+def pytest_itemcollected(item):
+    """Whole files go to one pytest-xdist worker (``--dist loadgroup``): a file's module fixtures (a trained
+    job, a staged source, a running server) are then built once, not once per worker. Every container test
+    shares one group: they share the Docker engine, its ``sagemaker-local`` network and the images' names.
+    (Marked here, as each test is collected: pytest-xdist reads the groups in its own modifyitems hook.)"""
+    group = "container" if item.get_closest_marker("container") else item.module.__name__
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_collection_modifyitems(items):
+    """Files with slow tests first, so that under pytest-xdist the last file a worker takes is a short one."""
+    slow_files = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow_files)  # stable: file order otherwise kept
+
+
 def _cpu_seconds():
     """User + system CPU of this process and of every child it has waited for."""
     t = os.times()
