@@ -2,6 +2,11 @@
 
 Used by ``evaluate``, ``predict``, the report at the end of training and the ``serve`` HTTP server; it needs
 only the export folder (vocabularies are inside the graph, hyperparameters in ``assets.extra``).
+
+The export is an estimator's (a TF1 SavedModel), so it is loaded as one: its graph into a session, one
+callable per signature. Against ``tf.saved_model.load`` (which rebuilds every signature as a TF2 function)
+loading took 0.24 s instead of 1.7-2.0 s and a one-sentence call lost its function-call overhead
+(docs/benchmark.md, "Loading the export as a session").
 """
 from typing import Dict, List, Sequence
 
@@ -14,22 +19,25 @@ from ner_tagger.answers import sentence_answer
 
 class Predictor:
     """``Predictor.load(path)`` then ``predict_tokens`` / ``predict_text``; each returns one dict a sentence
-    (:func:`ner_tagger.answers.sentence_answer`: tokens, IOB2 tags, scores, entities with character spans)."""
+    (:func:`ner_tagger.answers.sentence_answer`: tokens, IOB2 tags, scores, entities with character spans).
+    The session takes its thread pools from the process (``tf.config.threading``), set before the load."""
 
     def __init__(self, version_dir: str, batch_size: int = 128):
         self.version_dir = version_dir
         self.params = export.read_params(version_dir)
         self.encoding = self.params["tag_encoding"]
         self.batch_size = batch_size
-        self._model = tf.saved_model.load(version_dir)
-        # (signature, scores wanted) -> function; an export older than the tags-only twins answers a
+        self._session = tf.compat.v1.Session(graph=tf.Graph())
+        meta_graph = tf.compat.v1.saved_model.loader.load(self._session, [tf.saved_model.SERVING], version_dir)
+        signatures = meta_graph.signature_def
+        self.has_tags_only = serving_signatures.tags_only(serving_signatures.TOKENS_LENGTHS) in signatures
+        # (signature, scores wanted) -> callable; an export older than the tags-only twins answers a
         # tags-only call with its full signature (the scores are then computed and dropped).
-        signatures = self._model.signatures
-        self._signatures = {}
+        self._calls = {}
         for name in (serving_signatures.TOKENS_LENGTHS, serving_signatures.TEXT):
             twin = serving_signatures.tags_only(name)
-            self._signatures[name, True] = signatures[name]
-            self._signatures[name, False] = signatures[twin] if twin in signatures else signatures[name]
+            self._calls[name, True] = _Call(self._session, signatures[name])
+            self._calls[name, False] = _Call(self._session, signatures[twin if twin in signatures else name])
 
     @classmethod
     def load(cls, path: str, batch_size: int = 128) -> "Predictor":
@@ -39,14 +47,13 @@ class Predictor:
     def predict_tokens(self, sentences: Sequence[Sequence[str]], scores: bool = True) -> List[Dict]:
         """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces.
         ``scores=False``: answers without scores, from the signature that does not compute them."""
-        run = self._signatures[serving_signatures.TOKENS_LENGTHS, scores]
+        run = self._calls[serving_signatures.TOKENS_LENGTHS, scores]
         results = [None] * len(sentences)
         for chunk in self._chunks(sentences, len):
             batch = [list(sentences[i]) for i in chunk]
             width = max(1, max(len(s) for s in batch))
             padded = np.array([s + [""] * (width - len(s)) for s in batch], dtype=object)
-            out = _numpy(run(tokens=tf.constant(padded, tf.string),
-                             lengths=tf.constant([len(s) for s in batch], tf.int32)))
+            out = run(tokens=padded, lengths=np.array([len(s) for s in batch], np.int32))
             for row, i in enumerate(chunk):
                 tokens = batch[row]
                 results[i] = self._result(" ".join(tokens), tokens, out, row, scores)
@@ -55,10 +62,10 @@ class Predictor:
     def predict_text(self, texts: Sequence[str], scores: bool = True) -> List[Dict]:
         """Tag raw sentences (split in the graph); character spans refer to each input string.
         ``scores=False`` as for :meth:`predict_tokens`."""
-        run = self._signatures[serving_signatures.TEXT, scores]
+        run = self._calls[serving_signatures.TEXT, scores]
         results = [None] * len(texts)
         for chunk in self._chunks(texts, len):
-            out = _numpy(run(text=tf.constant([texts[i] for i in chunk], tf.string)))
+            out = run(text=np.array([texts[i] for i in chunk], dtype=object))
             for row, i in enumerate(chunk):
                 n = int(out["lengths"][row])
                 tokens = [t.decode("utf-8") for t in out["tokens"][row, :n]]
@@ -79,7 +86,15 @@ class Predictor:
                                self.encoding)
 
 
-def _numpy(outputs) -> Dict[str, np.ndarray]:
-    # One copy per batch: slicing the eager tensors row by row dispatches a TensorFlow op per slice, which
-    # cost twice as much as the model itself on a test-set pass.
-    return {name: value.numpy() for name, value in outputs.items()}
+class _Call:
+    """One signature as a session callable: inputs by the signature's names, outputs as numpy arrays by name.
+    The callable prunes the graph to the signature once, at the first call, not at every call."""
+
+    def __init__(self, session, signature):
+        self._inputs = sorted(signature.inputs)
+        self._outputs = sorted(signature.outputs)
+        self._run = session.make_callable([signature.outputs[k].name for k in self._outputs],
+                                          [signature.inputs[k].name for k in self._inputs])
+
+    def __call__(self, **inputs) -> Dict[str, np.ndarray]:
+        return dict(zip(self._outputs, self._run(*[inputs[k] for k in self._inputs])))

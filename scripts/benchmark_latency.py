@@ -26,14 +26,13 @@ from benchmarks import conll_io, timing  # noqa: E402
 
 def variants(models):
     """``[(label, predictor, scores)]``: every model with scores, and tags only where it has the twins."""
-    from ner_tagger import serving_signatures
     from ner_tagger.exported_model import Predictor
 
     out = []
     for label, path in models:
         predictor = Predictor.load(path, batch_size=1)
         out.append((f"{label} scores", predictor, True))
-        if serving_signatures.tags_only(serving_signatures.TOKENS_LENGTHS) in predictor._model.signatures:
+        if predictor.has_tags_only:
             out.append((f"{label} tags only", predictor, False))
     return out
 
