@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subproce
 
 STEP = re.compile(r"train: step=(\d+)/")
 MAX_STEPS = 400  # enough for the tiny model to learn the task (the asserts on dev F1 and a prediction)
-KILL_AT = 60  # a worker step reached before the kill: the worker has trained, and the chief has joined
+KILL_AFTER = 40  # global steps the worker trains alone (past the chief's last logged step) before its kill
 
 
 class Output:
@@ -75,12 +75,15 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
         assert first.wait_for(lambda line: line if "sagemaker: host" in line else None, 180), first.text()[-3000:]
         chief = Output(start("master", master, "algo-1"))
         procs.append(chief.proc)
-        killed_at = first.wait_for(_step_at_least(KILL_AT), timeout=240)
-        assert killed_at is not None, first.text()[-2000:] + chief.text()[-2000:]
-        # The chief is frozen while the worker is away, so the job cannot reach max_steps before the worker is
-        # back, however slow the restart is on a loaded machine; the restarted worker trains against the ps
-        # alone meanwhile (an asynchronous ps job does not wait for its chief).
+        # The chief is frozen (SIGSTOP) from its first logged step until the restarted worker trains: the job
+        # cannot reach max_steps while the worker is away, however slow the worker's start or restart is on a
+        # loaded machine (a non-chief polls for initialised variables every 30 s). Meanwhile the worker trains
+        # alone against the ps: an asynchronous ps job does not wait for its chief.
+        chief_at = chief.wait_for(_step_at_least(1), timeout=240)
         chief.proc.send_signal(signal.SIGSTOP)
+        assert chief_at is not None, chief.text()[-3000:]
+        killed_at = first.wait_for(_step_at_least(chief_at + KILL_AFTER), timeout=240)
+        assert killed_at is not None, first.text()[-2000:] + chief.text()[-2000:]
         first.proc.send_signal(signal.SIGKILL)
         first.finish(timeout=30)
         second = Output(start("worker", worker, "algo-2"))
