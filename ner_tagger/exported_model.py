@@ -8,6 +8,7 @@ callable per signature. Against ``tf.saved_model.load`` (which rebuilds every si
 loading took 0.24 s instead of 1.7-2.0 s and a one-sentence call lost its function-call overhead
 (docs/benchmark.md, "Loading the export as a session").
 """
+import logging
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -28,7 +29,7 @@ class Predictor:
         self.encoding = self.params["tag_encoding"]
         self.batch_size = batch_size
         self._session = tf.compat.v1.Session(graph=tf.Graph())
-        meta_graph = tf.compat.v1.saved_model.loader.load(self._session, [tf.saved_model.SERVING], version_dir)
+        meta_graph = _load(self._session, version_dir)
         signatures = meta_graph.signature_def
         self.has_tags_only = serving_signatures.tags_only(serving_signatures.TOKENS_LENGTHS) in signatures
         # (signature, scores wanted) -> callable; an export older than the tags-only twins answers a
@@ -84,6 +85,19 @@ class Predictor:
             return sentence_answer(text, tokens, tags, None, None, self.encoding)
         return sentence_answer(text, tokens, tags, out["scores"][row, :n], out["sequence_score"][row],
                                self.encoding)
+
+
+def _load(session, version_dir: str):
+    """The export's graph and variables into ``session``. TensorFlow logs that this loader is deprecated in
+    favour of ``tf.saved_model.load``, which would rebuild the TF1 graph as TF2 functions at several times the
+    cost; the warning is kept out of every ``predict``, ``serve`` and job log."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return tf.compat.v1.saved_model.loader.load(session, [tf.saved_model.SERVING], version_dir)
+    finally:
+        logger.setLevel(level)
 
 
 class _Call:
