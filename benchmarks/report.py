@@ -154,6 +154,24 @@ def targets_markdown(rows: Sequence[Dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scale_markdown(records: Sequence[Dict]) -> str:
+    """The scale table (``scripts/benchmark_scale.py`` records: one per code label and corpus size; the
+    last run of each pair wins), "before" rows first, then by size. spaCy has no such figure."""
+    latest = {}
+    for record in records:
+        latest[(record["label"], record["scale"])] = record
+    rows = [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[0], k[1]))]
+    lines = ["| code | corpus | tokens | data pass + vocab (s) | first step (s) | peak RSS (MiB) | GraphDef (MiB) "
+             "| sentences/s |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['label']} | {r['scale']}x | {r['tokens']:,} | failed: {r['error']} |||||")
+            continue
+        lines.append(f"| {r['label']} | {r['scale']}x | {r['tokens']:,} | {r['pass_s']} | {r['first_step_s']} "
+                     f"| {r['peak_rss_mib']:.0f} | {r['graph_mib']} | {r['sentences_per_s']} |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(result: Dict, path: str) -> None:
     """Dev F1 against training seconds, one line per side and seed."""
     import matplotlib

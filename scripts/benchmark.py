@@ -47,6 +47,11 @@ def build_parser():
     parser.add_argument("--spacy_python", default=settings_mod.Settings.spacy_python)
     parser.add_argument("--quick", action="store_true",
                         help="Development run: 1 epoch, 1 seed, 1 timed pass, 100 sentences timed one by one.")
+    parser.add_argument("--scale", default="",
+                        help="e.g. 1,10,100,1000: also run scripts/benchmark_scale.py at these corpus sizes "
+                             "(WNUT-17 train replicated; ~6 min for 1000x) into <out>/scale.json")
+    parser.add_argument("--scale_results", default=os.path.join(ROOT, "docs", "scale_results.json"),
+                        help="scale records to report when --scale is not given (default: the docs' run)")
     parser.add_argument("--serve", action="store_true",
                         help="Also time ner_tagger through its HTTP server (ner_tagger.container.serve; "
                              "needs gunicorn in ner_tagger's venv).")
@@ -71,6 +76,7 @@ def main(argv=None):
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     os.makedirs(settings.out_dir, exist_ok=True)
     result = run_all(settings, seeds, args.serve)
+    result["scale"] = scale_records(args, settings)
     write_outputs(settings, result)
     return 0
 
@@ -107,6 +113,23 @@ def run_all(settings, seeds, serve=False):
             "runs": runs, "summary": summary, "targets": report.targets(summary)}
 
 
+def scale_records(args, settings):
+    """The scale figures (ner_tagger only: spaCy has none): run now with --scale, else read from
+    --scale_results if that file exists."""
+    if args.scale:
+        path = os.path.join(settings.out_dir, "scale.json")
+        sizes = [s.strip() for s in args.scale.split(",") if s.strip()]
+        _say(f"scale: {', '.join(sizes)}x ({path})")
+        subprocess.run([settings.tagger_python, os.path.join(ROOT, "scripts", "benchmark_scale.py"), "run",
+                        "--label", "this run", "--results", path, "--scales", *sizes], cwd=ROOT, check=True)
+    else:
+        path = args.scale_results
+    if not path or not os.path.isfile(path):
+        return {"source": path, "records": []}
+    with open(path, encoding="utf-8") as fh:
+        return {"source": path, "records": json.load(fh)}
+
+
 def write_outputs(settings, result):
     path = os.path.join(settings.out_dir, "result.json")
     with open(path, "w", encoding="utf-8") as fh:
@@ -114,6 +137,10 @@ def write_outputs(settings, result):
     table = (f"{result['data']['name']}, seeds {','.join(map(str, result['seeds']))}, "
              f"{_budget_text(settings)}, {result['machine']}\n\n"
              + report.markdown_table(result["summary"]) + "\n" + report.targets_markdown(result["targets"]))
+    scale = result.get("scale") or {}
+    if scale.get("records"):
+        table += (f"\nScale (ner_tagger; spaCy has no such figure), from {os.path.relpath(scale['source'], ROOT)}"
+                  f" (scripts/benchmark_scale.py, docs/scale.md):\n\n" + report.scale_markdown(scale["records"]))
     with open(os.path.join(settings.out_dir, "result.md"), "w", encoding="utf-8") as fh:
         fh.write(table)
     png = os.path.join(settings.out_dir, "dev_f1.png")

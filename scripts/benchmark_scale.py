@@ -30,6 +30,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WNUT = os.path.join(ROOT, "ner_tagger", "data", "wnut17")
 CONFIG = os.path.join(ROOT, "configs", "wnut17.json")
+sys.path.insert(0, ROOT)  # benchmarks.report, run as a script from anywhere
 
 
 def main(argv=None):
@@ -200,19 +201,13 @@ FIGURES = [("first_step_s", "time to first step (s)"), ("peak_rss_mib", "peak RS
 
 
 def write_report(records: list, markdown: str, figure: str) -> None:
+    from benchmarks.report import scale_markdown
+
     latest = {}
     for record in records:  # the last run of each (label, scale) wins
         latest[(record["label"], record["scale"])] = record
-    rows = [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[1]))]
-    lines = ["| code | corpus | tokens | data pass + vocab (s) | first step (s) | peak RSS (MiB) | GraphDef (MiB) "
-             "| sentences/s |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        if "error" in r:
-            lines.append(f"| {r['label']} | {r['scale']}x | {r['tokens']:,} | failed: {r['error']} |||||")
-            continue
-        lines.append(f"| {r['label']} | {r['scale']}x | {r['tokens']:,} | {r['pass_s']} | {r['first_step_s']} "
-                     f"| {r['peak_rss_mib']:.0f} | {r['graph_mib']} | {r['sentences_per_s']} |")
-    table = "\n".join(lines) + "\n"
+    rows = [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[0], k[1]))]
+    table = scale_markdown(records)
     print(table)
     os.makedirs(os.path.dirname(markdown), exist_ok=True)
     _replace_table(markdown, table)

@@ -3,6 +3,7 @@
 The log lines are copied from real runs (ner_tagger 0.1.0 on WNUT-17; spaCy 3.8 via benchmarks.spacy_logger).
 """
 import json
+import os
 
 import numpy as np
 import pytest
@@ -198,3 +199,32 @@ def test_figures_take_tags_only_latency_floor_and_workers_and_spacy_falls_back_t
     assert ours["http_latency_tags_only_p50_ms"] == 3.0
     spacy = report.figures(train, {"batch": {"sentences_per_s": 1, "words_per_s": 1}, "latency": latency}, None)
     assert spacy["latency_tags_only_p50_ms"] == 4.0 and spacy["rss_above_floor_mb"] is None
+
+
+# ----- the scale figures (scripts/benchmark_scale.py records; benchmark.py reports them too) -----
+
+def _scale_record(label, scale, **extra):
+    record = {"label": label, "scale": scale, "tokens": 62730 * scale, "pass_s": 0.5 * scale,
+              "first_step_s": 12.0 + scale, "peak_rss_mib": 700.4, "graph_mib": 0.45, "sentences_per_s": 300.0}
+    record.update(extra)
+    return record
+
+
+def test_scale_table_keeps_the_last_run_of_each_size_before_rows_first():
+    records = [_scale_record("after", 10), _scale_record("before", 1, peak_rss_mib=748.0),
+               _scale_record("after", 1, first_step_s=99.0), _scale_record("after", 1),
+               {"label": "after", "scale": 1000, "tokens": 62730000, "error": "timed out"}]
+    lines = report.scale_markdown(records).splitlines()
+    assert [line.split(" | ")[:2] for line in lines[2:]] == [["| before", "1x"], ["| after", "1x"],
+                                                              ["| after", "10x"], ["| after", "1000x"]]
+    assert lines[3] == "| after | 1x | 62,730 | 0.5 | 13.0 | 700 | 0.45 | 300.0 |"  # the later 1x run
+    assert "failed: timed out" in lines[5]
+
+
+def test_the_docs_scale_table_is_the_report_of_the_docs_results():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "scale_results.json"), encoding="utf-8") as fh:
+        table = report.scale_markdown(json.load(fh))
+    with open(os.path.join(root, "docs", "scale.md"), encoding="utf-8") as fh:
+        docs = fh.read()
+    assert "<!-- scale-table -->\n" + table + "<!-- /scale-table -->" in docs
