@@ -154,13 +154,18 @@ def targets_markdown(rows: Sequence[Dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scale_markdown(records: Sequence[Dict]) -> str:
-    """The scale table (``scripts/benchmark_scale.py`` records: one per code label and corpus size; the
-    last run of each pair wins), "before" rows first, then by size. spaCy has no such figure."""
+def scale_rows(records: Sequence[Dict]) -> List[Dict]:
+    """``scripts/benchmark_scale.py`` records, the last run of each (code label, corpus size) only,
+    "before" rows first, then by label and size."""
     latest = {}
     for record in records:
         latest[(record["label"], record["scale"])] = record
-    rows = [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[0], k[1]))]
+    return [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[0], k[1]))]
+
+
+def scale_markdown(records: Sequence[Dict]) -> str:
+    """The scale table of :func:`scale_rows`. spaCy has no such figure."""
+    rows = scale_rows(records)
     lines = ["| code | corpus | tokens | data pass + vocab (s) | first step (s) | peak RSS (MiB) | GraphDef (MiB) "
              "| sentences/s |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:

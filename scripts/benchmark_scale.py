@@ -201,12 +201,9 @@ FIGURES = [("first_step_s", "time to first step (s)"), ("peak_rss_mib", "peak RS
 
 
 def write_report(records: list, markdown: str, figure: str) -> None:
-    from benchmarks.report import scale_markdown
+    from benchmarks.report import scale_markdown, scale_rows
 
-    latest = {}
-    for record in records:  # the last run of each (label, scale) wins
-        latest[(record["label"], record["scale"])] = record
-    rows = [latest[key] for key in sorted(latest, key=lambda k: (k[0] != "before", k[0], k[1]))]
+    rows = scale_rows(records)  # the last run of each (label, scale)
     table = scale_markdown(records)
     print(table)
     os.makedirs(os.path.dirname(markdown), exist_ok=True)
