@@ -37,6 +37,9 @@ MWMS_REFUSAL = (
 # How long a worker waits for the master after its own training: far longer than the master's last
 # evaluation and export take, but finite, so a master that hangs does not hold the worker's host forever.
 MASTER_WAIT_SECONDS = 6 * 3600
+# How often the worker looks: a TCP connect costs nothing, and the worker's host is billed until it exits
+# (the toolkit's own wait looks every 10 s).
+MASTER_POLL_SECONDS = 2.0
 
 
 # The toolkit's ports; SageMaker opens all ports between the hosts of one job.
@@ -104,7 +107,7 @@ def current_role() -> Role:
     return role_from_tf_config(json.loads(raw) if raw else None)
 
 
-def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = 10.0,
+def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = MASTER_POLL_SECONDS,
                       log_every: float = 600.0) -> bool:
     """Block while ``host:port`` accepts TCP connections; True once it does not, False after ``timeout``.
 
@@ -130,7 +133,8 @@ def wait_until_closed(address: str, timeout: float = MASTER_WAIT_SECONDS, poll_s
     return True
 
 
-def wait_for_master(master: str, timeout: float = MASTER_WAIT_SECONDS, poll_seconds: float = 10.0) -> bool:
+def wait_for_master(master: str, timeout: float = MASTER_WAIT_SECONDS,
+                    poll_seconds: float = MASTER_POLL_SECONDS) -> bool:
     """A parameter-server worker stays up until the master is gone (see :func:`wait_until_closed`): the
     master evaluates and exports from variables that live partly on this host's ps. True once it is gone."""
     log.info("train: waiting for master %s to finish (its evaluation and export read this host's ps)", master)

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from ner_tagger import cluster, dataset, failure, model_params
 from ner_tagger import report as report_stage
-from ner_tagger.errors import ModelNotFoundError
+from ner_tagger.errors import HParamsError, ModelNotFoundError
 from ner_tagger.hparams import HParams
 
 log = logging.getLogger("ner_tagger")
@@ -44,9 +44,11 @@ class JobSettings:
 def run(settings: JobSettings) -> dict:
     """The job in this process: SIGTERM checkpoints and stops it (the same job run again resumes), the
     chief exports and reports, a parameter-server worker stays up until the master is done."""
+    role = cluster.current_role()
+    if role.is_chief and settings.servable_dir:
+        require_export_in(settings.servable_dir, settings.export_dir)
     from ner_tagger import interruption  # TensorFlow
 
-    role = cluster.current_role()
     log.info("job: %s; checkpoints in %s", role.describe(), settings.model_dir)
     hook = interruption.SigtermCheckpointHook(settings.model_dir, role.is_chief,
                                               settings.hparams.keep_checkpoint_max)
@@ -97,6 +99,14 @@ def pipeline(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: s
     if output_dir:
         report_stage.write_json(os.path.join(output_dir, report_stage.REPORT), report)
     return report
+
+
+def require_export_in(servable_dir: str, export_dir: str) -> None:
+    """Before training: the chief's export must land in what SageMaker tars (``SM_MODEL_DIR``), or the job
+    would train for hours and then fail in :func:`check_servable`."""
+    if os.path.realpath(export_dir) != os.path.realpath(servable_dir):
+        raise HParamsError(f"--export_dir {export_dir}: the job's model.tar.gz would hold no servable model "
+                           f"(SageMaker uploads only {servable_dir}, SM_MODEL_DIR; leave --export_dir unset)")
 
 
 def check_servable(servable_dir: str) -> str:

@@ -10,4 +10,7 @@ cd "$ROOT"
 "$PY" -m pip install --quiet -r tests/requirements-toolkits.txt
 "$PY" -m pip install --quiet --no-deps sagemaker-training==4.8.3 sagemaker-tensorflow-training==20.4.1
 "$PY" -m ruff check .
-exec "$PY" -m pytest -q -n auto --dist loadgroup tests "$@"
+# --no-loadscope-reorder: pytest-xdist would otherwise hand out the files with the most tests first, which
+# puts the one-test multi-process files (a parameter-server job, a SIGTERM-and-resume job) last, where they
+# run alone; tests/conftest.py's order (files with slow tests first) is what it then follows.
+exec "$PY" -m pytest -q -n auto --dist loadgroup --no-loadscope-reorder tests "$@"

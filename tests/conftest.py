@@ -192,7 +192,9 @@ def pytest_itemcollected(item):
 
 
 def pytest_collection_modifyitems(items):
-    """Files with slow tests first, so that under pytest-xdist the last file a worker takes is a short one."""
+    """Files with slow tests first, so that under pytest-xdist the last file a worker takes is a short one
+    (scripts/test.sh passes ``--no-loadscope-reorder``, without which pytest-xdist orders files by their
+    number of tests instead)."""
     slow_files = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module.__name__ not in slow_files)  # stable: file order otherwise kept
 

@@ -261,8 +261,7 @@ def test_worker_wait_is_bounded(caplog):
     assert "stops waiting" in caplog.text
 
 
-@pytest.mark.slow  # trains a few steps
-def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypatch):
+def test_chief_exporting_outside_sm_model_dir_fails_before_training(tmp_path, monkeypatch):
     from ner_tagger.sagemaker import script_mode
 
     data = tmp_path / "data"
@@ -275,4 +274,8 @@ def test_chief_without_a_model_in_sm_model_dir_fails_the_job(tmp_path, monkeypat
     flags = dict(TINY, max_steps=3, eval_every_steps=3, export_dir=str(tmp_path / "elsewhere"))
     code = script_mode.main([a for k, v in flags.items() for a in (f"--{k}", str(v))])
     assert code == 2
-    assert "model.tar.gz would hold no servable model" in (base / "output" / "failure").read_text()
+    failure = (base / "output" / "failure").read_text()
+    assert f"--export_dir {tmp_path / 'elsewhere'}: the job's model.tar.gz would hold no servable model" in failure
+    assert "SM_MODEL_DIR" in failure
+    assert not list(tmp_path.rglob("checkpoint")) and not list(tmp_path.rglob("*.index"))  # never trained
+    assert not (tmp_path / "elsewhere").exists()

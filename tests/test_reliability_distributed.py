@@ -68,20 +68,21 @@ def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_
 
     ps = subprocess.Popen([sys.executable, "-c", PS_SERVER], env=cluster_env(master, cluster, "ps", "algo-1"),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # The worker first: it waits for the chief to initialise the variables, so it cannot miss the run.
-    first = Output(start("worker", worker, "algo-2"))
-    procs = [ps, first.proc]
+    chief = Output(start("master", master, "algo-1"))
+    procs = [ps, chief.proc]
     try:
-        assert first.wait_for(lambda line: line if "sagemaker: host" in line else None, 180), first.text()[-3000:]
-        chief = Output(start("master", master, "algo-1"))
-        procs.append(chief.proc)
         # The chief is frozen (SIGSTOP) from its first logged step until the restarted worker trains: the job
         # cannot reach max_steps while the worker is away, however slow the worker's start or restart is on a
-        # loaded machine (a non-chief polls for initialised variables every 30 s). Meanwhile the worker trains
-        # alone against the ps: an asynchronous ps job does not wait for its chief.
+        # loaded machine. Meanwhile the worker trains alone against the ps: an asynchronous ps job does not
+        # wait for its chief.
         chief_at = chief.wait_for(_step_at_least(1), timeout=240)
         chief.proc.send_signal(signal.SIGSTOP)
         assert chief_at is not None, chief.text()[-3000:]
+        # The worker starts once the chief has initialised the variables (it has stepped), so it finds them at
+        # its first look: a non-chief that looks too early looks again only 30 s later (SessionManager's
+        # recovery_wait_secs), idle time that was a third of this test.
+        first = Output(start("worker", worker, "algo-2"))
+        procs.append(first.proc)
         killed_at = first.wait_for(_step_at_least(chief_at + KILL_AFTER), timeout=240)
         assert killed_at is not None, first.text()[-2000:] + chief.text()[-2000:]
         first.proc.send_signal(signal.SIGKILL)

@@ -1,9 +1,9 @@
-"""Interruption of real processes: SIGTERM during training then the same command again; SIGKILL during export.
+"""Interruption of real processes: SIGTERM during training then the same job again; SIGKILL during export.
 
-Spot reclaims and `kill` give a training process SIGTERM; the rerun must continue from the checkpoint the
-signal left (global step continues, no epoch repeated from zero) and finish with an export. SIGKILL gives no
-warning at all: whatever moment it lands in an export, no numeric version folder may look complete unless it
-is complete.
+Spot reclaims, StopTrainingJob and `kill` give a training process SIGTERM: it must checkpoint and exit 143,
+and the restarted job must continue from that checkpoint (global step continues, no epoch repeated from
+zero) and finish with an export. SIGKILL gives no warning at all: whatever moment it lands in an export, no
+numeric version folder may look complete unless it is complete.
 """
 import os
 import re
@@ -14,19 +14,14 @@ import textwrap
 import time
 
 import pytest
-from conftest import TINY, read_until, sigterm_after
+from conftest import TINY, read_until, sigterm_after, synthetic_sentences, write_conll
+
+from ner_tagger import interruption
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEP = re.compile(r"train: step=(\d+)/")
-
-
-def _train_command(data_dir, tmp_path, max_steps):
-    flags = dict(TINY, max_steps=max_steps, eval_every_steps=100, log_every_steps=10)
-    return [sys.executable, "-m", "ner_tagger.train", "--data_dir", str(data_dir),
-            "--model_dir", str(tmp_path / "ckpt"), "--export_dir", str(tmp_path / "export"),
-            *[a for k, v in flags.items() for a in (f"--{k}", str(v))]]
 
 
 def _env():
@@ -35,30 +30,57 @@ def _env():
     return env
 
 
-def test_sigterm_mid_run_then_same_command_resumes_and_exports(synthetic_dir, tmp_path):
-    command = _train_command(synthetic_dir, tmp_path, max_steps=260)
-    first = subprocess.Popen(command, env=_env(), cwd=str(tmp_path), stdout=subprocess.PIPE,
+def _spot_job(tmp_path):
+    """The script-mode entry point as the toolkit starts it, on a fake ``/opt/ml`` with ``checkpoints/`` (a
+    job with ``checkpoint_s3_uri``, what a managed spot job needs to resume): its command and environment."""
+    base = tmp_path / "opt_ml"
+    channel = base / "input" / "data" / "training"
+    channel.mkdir(parents=True)
+    for folder in ("checkpoints", "model", "output/data"):
+        (base / folder).mkdir(parents=True, exist_ok=True)
+    write_conll(channel / "train.txt", synthetic_sentences(200, 1))
+    write_conll(channel / "dev.txt", synthetic_sentences(30, 2))
+    env = dict(_env(), SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(channel),
+               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output" / "data"), SM_HPS="{}")
+    flags = dict(TINY, max_steps=260, eval_every_steps=100, log_every_steps=10)
+    command = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
+               *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
+    return base, command, env
+
+
+def test_sigterm_mid_run_checkpoints_exits_143_and_the_restarted_job_resumes_and_exports(tmp_path):
+    import tensorflow as tf
+
+    base, command, env = _spot_job(tmp_path)
+    first = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     # Past the periodic checkpoint at 100 and the dev evaluation there, so the signal lands mid-epoch.
     log = sigterm_after(first, r"train: step=1[3-9]0/", timeout=180)
-    assert first.returncode == 143, log[-3000:]
-    stopped = int(re.search(r"interruption: checkpoint \S+ at step (\d+)", log).group(1))
-    assert stopped >= 130 and "run the same command again to resume" in log
-    assert not os.path.exists(tmp_path / "export") or not os.listdir(tmp_path / "export")
+    assert first.returncode == interruption.EXIT_CODE == 143, log[-3000:]
+    stopped = int(re.search(r"interruption: checkpoint \S+ at step (\d+); exiting", log).group(1))
+    assert stopped >= 130
+    checkpoints = base / "checkpoints"  # the folder SageMaker syncs to checkpoint_s3_uri
+    assert tf.train.latest_checkpoint(str(checkpoints)).endswith(f"model.ckpt-{stopped}")
+    assert not os.listdir(base / "model")  # interrupted: no export, no half-written version
 
-    second = subprocess.run(command, env=_env(), cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    # The restarted job: the same command on the same /opt/ml (SageMaker restores checkpoints/ first).
+    second = subprocess.run(command, env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
     log2 = second.stdout + second.stderr
     assert second.returncode == 0, log2[-3000:]
-    assert f"resuming from {tmp_path / 'ckpt'}{os.sep}model.ckpt-{stopped} (global step {stopped})" in log2
+    assert f"resuming from {checkpoints}{os.sep}model.ckpt-{stopped} (global step {stopped})" in log2
     steps = [int(s) for s in STEP.findall(log2)]
     assert steps and min(steps) > stopped and max(steps) == 260  # continued, not restarted from zero
-    versions = [n for n in os.listdir(tmp_path / "export") if n.isdigit()]
+    versions = [n for n in os.listdir(base / "model") if n.isdigit()]
     assert len(versions) == 1
-    assert (tmp_path / "export" / versions[0] / "saved_model.pb").is_file()
+    assert (base / "model" / versions[0] / "saved_model.pb").is_file()
 
 
-# A child that exports the shared trained checkpoint over and over, saying when each export is done.
-EXPORT_LOOP = textwrap.dedent("""
+# A child that loads TensorFlow and the trained estimator once, then, for each line on its stdin, forks an
+# exporter that exports the shared trained checkpoint over and over, says the exporter's pid, and says
+# "reaped" once the test has SIGKILLed it. Forking is what makes many kill points affordable: a fresh
+# process per kill point spent ~4 CPU-s importing TensorFlow before it could be killed. Nothing of the
+# TensorFlow runtime exists before the fork (no session, no eager op), so each exporter starts its own.
+EXPORT_FORKER = textwrap.dedent("""
     import os, sys
     from ner_tagger import estimator_run, export, hooks
     from ner_tagger.hparams import HParams
@@ -67,10 +89,22 @@ EXPORT_LOOP = textwrap.dedent("""
     params = dict(hp.to_dict(), vocab_dir=os.path.join(model_dir, "vocab"))
     estimator = estimator_run.make_estimator(hp, model_dir, params)
     checkpoint = hooks.best_checkpoint(model_dir)
-    print("ready", flush=True)
-    while True:
-        print("exported", export.export_model(estimator, checkpoint, export_dir, params), flush=True)
+    for _ in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                while True:
+                    print("exported", export.export_model(estimator, checkpoint, export_dir, params), flush=True)
+            finally:
+                os._exit(1)
+        print(pid, flush=True)
+        os.waitpid(pid, 0)
+        print("reaped", flush=True)
 """)
+
+# Kill points as fractions of one export's time, measured first on this machine (1.5 s here when quiet, 2.3 s
+# with two busy cores beside it): the kills land all through an export, its last steps, and the next one.
+KILL_AT = (0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.85, 0.95, 1.05, 1.2)
 
 
 def _files(folder):
@@ -83,21 +117,37 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
     model_dir = str(trained["root"] / "ckpt")
     reference = _files(export.latest_version(str(trained["export"])))
     export_dir = tmp_path / "export"
-    # One export takes around a second here; kill points spread over the first exports and between them.
+    forker = subprocess.Popen([sys.executable, "-c", EXPORT_FORKER, model_dir, str(export_dir)], env=_env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def exporter():
+        forker.stdin.write("export\n")
+        forker.stdin.flush()
+        return int(read_until(forker, r"^\d+$", timeout=120)[-1]), time.monotonic()
+
+    def kill(pid):
+        os.kill(pid, signal.SIGKILL)
+        read_until(forker, r"^reaped", timeout=30)
+
     mid_export = 0
-    for delay in (0.05, 0.3, 0.7, 1.2, 1.9, 2.6):
-        child = subprocess.Popen([sys.executable, "-c", EXPORT_LOOP, model_dir, str(export_dir)], env=_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        read_until(child, r"^ready", timeout=120)
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        names = os.listdir(export_dir) if export_dir.exists() else []
-        mid_export += any(n.startswith(export.STAGING_PREFIX) for n in names)
-        for name in names:
-            if name.isdigit():  # a numeric folder must be whole: the same files as a finished export
-                assert _files(export_dir / name) == reference, (delay, name)
-    assert mid_export >= 2  # the kills did land inside exports, not only between them
+    try:
+        pid, forked = exporter()
+        read_until(forker, r"^exported", timeout=120)  # one whole export: its time sets the kill points
+        one_export = time.monotonic() - forked
+        kill(pid)
+        for fraction in KILL_AT:
+            pid, forked = exporter()
+            time.sleep(max(0.0, forked + fraction * one_export - time.monotonic()))
+            kill(pid)
+            names = os.listdir(export_dir)
+            mid_export += any(n.startswith(f"{export.STAGING_PREFIX}{pid}-") for n in names)  # its staging
+            for name in names:
+                if name.isdigit():  # a numeric folder must be whole: the same files as a finished export
+                    assert _files(export_dir / name) == reference, (fraction, name)
+    finally:
+        forker.kill()
+        forker.wait()
+    assert mid_export >= 3  # the kills did land inside exports, not only between them
     # Whatever the kills left behind, the next export cleans the staging debris and lands whole.
     estimator, checkpoint, params = _estimator_args(trained)
     final = export.export_model(estimator, checkpoint, str(export_dir), params)

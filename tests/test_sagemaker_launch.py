@@ -261,16 +261,19 @@ def test_launcher_module_imports_no_tensorflow():
 
 
 @pytest.mark.slow
-def test_launcher_dry_run_in_a_venv_without_tensorflow(tmp_path):
+def test_launcher_dry_run_in_a_venv_without_tensorflow(tmp_path, staged):
     """A user with only ``sagemaker<3`` (no TensorFlow, no numpy pin, nothing of ours installed) runs the
-    launcher for real, up to the point AWS would be called."""
+    launcher for real, up to the point AWS would be called. (``staged`` fills the wheel cache under build/
+    first, under the test lock, so the launcher reuses it: downloading wheels is tests/test_sagemaker_source's
+    subject, and this venv has no pip of its own.)"""
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)
     python = str(env_dir / "bin" / "python")
-    # --no-compile: byte-compiling the SDK and botocore at install was half of this test's CPU (26 -> 13 s);
-    # the launcher compiles what it imports anyway.
-    install = subprocess.run([python, "-m", "pip", "install", "-q", "--no-compile", "sagemaker>=2.257,<3"],
-                             capture_output=True, text=True, timeout=900)
+    # This venv's pip installs into the bare one (pip --python): installing pip itself there took 5 s. And
+    # --no-compile: byte-compiling the SDK and botocore was half of the install's CPU; the launcher compiles
+    # what it imports anyway.
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", python, "install", "-q", "--no-compile",
+                              "sagemaker>=2.257,<3"], capture_output=True, text=True, timeout=900)
     assert install.returncode == 0, install.stderr[-3000:]
     check = subprocess.run([python, "-c", "import importlib.util as u; print(u.find_spec('tensorflow'))"],
                            capture_output=True, text=True)

@@ -1,6 +1,7 @@
 """``python -m ner_tagger.train``: flags, config files, and bad input failing before any training."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -115,3 +116,27 @@ def test_checkpoint_folder_without_model_dir_is_fresh_unless_sagemaker_syncs_one
     assert train.checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
     (tmp_path / "checkpoints").mkdir()
     assert train.checkpoint_dir(None) == str(tmp_path / "checkpoints")
+
+
+@pytest.mark.parametrize("model_dir_flag", [True, False])
+def test_sigterm_exits_143_telling_how_to_resume(dirs, monkeypatch, capsys, model_dir_flag):
+    """The job's SIGTERM hook raises ``TrainingInterrupted`` once it has checkpointed (a real signal, real
+    checkpoint and resume: tests/test_reliability_interruption.py); this door's part is the exit code and
+    the command that resumes, which needs ``--model_dir`` when the checkpoints went to a temporary folder."""
+    from ner_tagger import job
+    from ner_tagger.errors import TrainingInterrupted
+
+    def interrupted(settings):
+        raise TrainingInterrupted(40, os.path.join(settings.model_dir, "model.ckpt-40"))
+
+    monkeypatch.setattr(job, "run", interrupted)
+    monkeypatch.delenv("SAGEMAKER_BASE_DIR", raising=False)
+    argv = ["--data_dir", dirs["data"], "--export_dir", dirs["export"]]
+    argv += ["--model_dir", dirs["model"]] if model_dir_flag else []
+    assert train.main(argv) == 143
+    err = capsys.readouterr().err
+    assert "model.ckpt-40" in err
+    if model_dir_flag:
+        assert "run the same command again to resume" in err
+    else:
+        assert re.search(r"run the same command with --model_dir \S+ again to resume", err)
