@@ -89,12 +89,13 @@ EXPORT_FORKER = textwrap.dedent("""
     params = dict(hp.to_dict(), vocab_dir=os.path.join(model_dir, "vocab"))
     estimator = estimator_run.make_estimator(hp, model_dir, params)
     checkpoint = hooks.best_checkpoint(model_dir)
+    forker = os.getpid()
     for _ in sys.stdin:
         pid = os.fork()
         if pid == 0:
             try:
-                while True:
-                    print("exported", export.export_model(estimator, checkpoint, export_dir, params), flush=True)
+                while os.getppid() == forker:  # an exporter never outlives the forker (a failed test kills it)
+                    export.export_model(estimator, checkpoint, export_dir, params)
             finally:
                 os._exit(1)
         print(pid, flush=True)
@@ -132,7 +133,12 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
     mid_export = 0
     try:
         pid, forked = exporter()
-        read_until(forker, r"^exported", timeout=120)  # one whole export: its time sets the kill points
+        deadline = forked + 120
+        while not (export_dir.exists() and any(n.isdigit() for n in os.listdir(export_dir))):
+            # One whole export (its time sets the kill points), polled: a forked exporter that hung would
+            # never print, and a blocking read would then hang the test.
+            assert time.monotonic() < deadline, "the first forked export did not finish in 120 s"
+            time.sleep(0.02)
         one_export = time.monotonic() - forked
         kill(pid)
         for fraction in KILL_AT:
