@@ -3,9 +3,11 @@ import contextlib
 import fcntl
 import json
 import os
+import queue
 import random
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -137,16 +139,35 @@ def tensorboard_scalars(folder):
     return found
 
 
+def _line_queue(proc):
+    """``proc``'s output lines through a queue that one reader thread fills (``None`` at the end), so that a
+    wait for a line is bounded even when ``proc`` goes silent without exiting."""
+    lines = getattr(proc, "_test_lines", None)
+    if lines is None:
+        lines = proc._test_lines = queue.Queue()
+
+        def pump():
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+        threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
 def read_until(proc, pattern, timeout):
     """Lines of ``proc``'s output up to the first that matches ``pattern``; kills ``proc`` and fails the test
-    if none does within ``timeout`` seconds."""
-    lines, deadline = [], time.monotonic() + timeout
-    for line in proc.stdout:
+    if none does within ``timeout`` seconds (or ``proc``'s output ends first)."""
+    lines, source, deadline = [], _line_queue(proc), time.monotonic() + timeout
+    while True:
+        try:
+            line = source.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
         lines.append(line)
         if re.search(pattern, line):
             return lines
-        if time.monotonic() > deadline:
-            break
     proc.kill()
     pytest.fail("never saw %r:\n%s" % (pattern, "".join(lines)[-3000:]))
 
@@ -157,11 +178,14 @@ def sigterm_after(proc, pattern, timeout, wait=90):
     try:
         lines = read_until(proc, pattern, timeout)
         proc.send_signal(signal.SIGTERM)
-        rest, _ = proc.communicate(timeout=wait)
+        proc.wait(timeout=wait)
     finally:
         if proc.poll() is None:
             proc.kill()
-    return "".join(lines) + rest
+    source = _line_queue(proc)
+    while (line := source.get(timeout=30)) is not None:
+        lines.append(line)
+    return "".join(lines)
 
 
 # Two sentences, the second padded; "Zorblax" and its "Z"/"x"... are out of vocabulary on purpose (model_fn
