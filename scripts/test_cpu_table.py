@@ -3,6 +3,10 @@ tests/conftest.py), one log or a before/after pair:
 
     NER_TEST_CPU_LOG=/tmp/before.cpu python -m pytest -q -m "not container" tests
     python scripts/test_cpu_table.py /tmp/before.cpu [/tmp/after.cpu] [--top 20]
+    python scripts/test_cpu_table.py /tmp/run.cpu --write-costs tests/file_costs.json
+
+``--write-costs`` records each file's CPU-seconds where tests/conftest.py reads them to hand out the costliest
+files first under pytest-xdist.
 
 CPU (user + system of pytest and of the subprocesses it waited for) is the figure that stays comparable on a
 shared machine, where wall time moves with other people's load. A module-scoped fixture's subprocesses are
@@ -10,6 +14,8 @@ counted in the test during which they are waited for, so read files, not single 
 """
 import argparse
 import collections
+import json
+import os
 import sys
 
 
@@ -35,10 +41,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("logs", nargs="+", help="one log, or a before and an after log")
     parser.add_argument("--top", type=int, default=20, help="files to list, most CPU first")
+    parser.add_argument("--write-costs", metavar="JSON", help="write {test file: CPU-seconds} of the (last) log")
     args = parser.parse_args(argv)
     if len(args.logs) > 2:
         parser.error("give one log or two (before, after)")
     tables = [per_file(path) for path in args.logs]
+    if args.write_costs:
+        write_costs(tables[-1], args.write_costs)
     first = tables[0]
     names = sorted(set().union(*tables), key=lambda n: -max(t.get(n, (0, 0.0))[1] for t in tables))
     header = "| file | tests | " + " | ".join(["CPU-s before", "CPU-s after"][:len(tables)] if len(tables) == 2
@@ -53,6 +62,16 @@ def main(argv=None):
     counts = [sum(n for n, _ in t.values()) for t in tables]
     print(f"| total | {counts[-1]} | " + " | ".join(f"{s:.0f}" for s in totals) + " |")
     return 0
+
+
+def write_costs(table, path):
+    """{file name: CPU-seconds, rounded}, costliest first, written whole or not at all."""
+    costs = {os.path.basename(name): round(seconds, 1)
+             for name, (_, seconds) in sorted(table.items(), key=lambda item: -item[1][1])}
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(costs, fh, indent=1)
+        fh.write("\n")
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -215,12 +215,28 @@ def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group(group))
 
 
+# CPU-seconds per test file in a recorded run (scripts/test_cpu_table.py --write-costs; how to refresh it is
+# in that script). Only the order files are handed out in depends on it: a stale table costs balance, not
+# correctness.
+FILE_COSTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "file_costs.json")
+UNRECORDED_SLOW_FILE = 10.0  # CPU-seconds assumed for a file with slow tests that the table lacks
+
+
 def pytest_collection_modifyitems(items):
-    """Files with slow tests first, so that under pytest-xdist the last file a worker takes is a short one
-    (scripts/test.sh passes ``--no-loadscope-reorder``, without which pytest-xdist orders files by their
-    number of tests instead)."""
-    slow_files = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module.__name__ not in slow_files)  # stable: file order otherwise kept
+    """Costliest files first (longest processing time first), so that under pytest-xdist each worker's last
+    files are short ones and the workers finish together; the container tests, one group that runs for
+    minutes, before everything. (scripts/test.sh passes ``--no-loadscope-reorder``, without which pytest-xdist
+    orders files by their number of tests instead.)"""
+    with open(FILE_COSTS, encoding="utf-8") as fh:
+        costs = json.load(fh)
+    slow_files = {item.module.__file__ for item in items if item.get_closest_marker("slow")}
+
+    def cost(item):
+        default = UNRECORDED_SLOW_FILE if item.module.__file__ in slow_files else 0.0
+        return costs.get(os.path.basename(item.module.__file__), default)
+
+    # Stable: the tests of a file keep their order, and files of equal cost keep theirs.
+    items.sort(key=lambda item: (item.get_closest_marker("container") is None, -cost(item)))
 
 
 def _cpu_seconds():
