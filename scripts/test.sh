@@ -12,5 +12,5 @@ cd "$ROOT"
 "$PY" -m ruff check .
 # --no-loadscope-reorder: pytest-xdist would otherwise hand out the files with the most tests first, which
 # puts the one-test multi-process files (a parameter-server job, a SIGTERM-and-resume job) last, where they
-# run alone; tests/conftest.py's order (files with slow tests first) is what it then follows.
+# run alone; tests/conftest.py's order (the costliest files first) is what it then follows.
 exec "$PY" -m pytest -q -n auto --dist loadgroup --no-loadscope-reorder tests "$@"

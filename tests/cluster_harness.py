@@ -1,6 +1,6 @@
 """A parameter-server job on loopback, as SageMaker's toolkit sets one up: per-host stand-in ``/opt/ml``
 folders, the environment and ``TF_CONFIG`` each process gets, and the ps server the toolkit starts.
-Shared by tests/test_cluster.py and tests/test_reliability_distributed.py."""
+Shared by tests/test_reliability_distributed.py and, for one host, tests/test_reliability_interruption.py."""
 import json
 import os
 import sys
@@ -34,14 +34,28 @@ def host_dir(tmp_path, name, data, checkpoints):
     return base
 
 
-def cluster_env(base, cluster, task_type, host):
+def entry_env(base):
+    """The environment the toolkit gives the script-mode entry point on one host's ``/opt/ml`` (``base``),
+    with no cluster."""
     env = dict(os.environ, SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(base / "input/data/training"),
-               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"),
-               SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host, SM_HPS="{}",
-               PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
-               TF_CONFIG=json.dumps({"cluster": cluster, "environment": "cloud",
-                                     "task": {"type": task_type, "index": 0}}))
+               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output/data"), SM_HPS="{}",
+               PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_CONFIG", None)
     return env
+
+
+def cluster_env(base, cluster, task_type, host):
+    return dict(entry_env(base), SM_HOSTS=json.dumps(["algo-1", "algo-2"]), SM_CURRENT_HOST=host,
+                TF_CONFIG=json.dumps({"cluster": cluster, "environment": "cloud",
+                                      "task": {"type": task_type, "index": 0}}))
+
+
+def entry_command(**flags):
+    """The entry point's command line as the toolkit builds it: ``TINY`` with ``flags`` over it, and the
+    SDK's ``s3://`` model_dir."""
+    return [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
+            *[a for k, v in dict(TINY, **flags).items() for a in (f"--{k}", str(v))],
+            "--model_dir", "s3://bucket/job/model"]
 
 
 def two_host_job(tmp_path, dev_sentences, **flags):
@@ -55,7 +69,4 @@ def two_host_job(tmp_path, dev_sentences, **flags):
     cluster = {"master": [f"127.0.0.1:{master_port}"], "worker": [f"127.0.0.1:{worker_port}"],
                "ps": [f"127.0.0.1:{ps_port}"]}
     master, worker = host_dir(tmp_path, "algo-1", data, True), host_dir(tmp_path, "algo-2", data, False)
-    argv = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
-            *[a for k, v in dict(TINY, **flags).items() for a in (f"--{k}", str(v))],
-            "--model_dir", "s3://bucket/job/model"]
-    return cluster, master, worker, argv
+    return cluster, master, worker, entry_command(**flags)

@@ -14,7 +14,8 @@ import textwrap
 import time
 
 import pytest
-from conftest import TINY, read_until, sigterm_after, synthetic_sentences, write_conll
+from cluster_harness import entry_command, entry_env, host_dir
+from conftest import read_until, sigterm_after, synthetic_sentences, write_conll
 
 from ner_tagger import interruption
 
@@ -33,19 +34,12 @@ def _env():
 def _spot_job(tmp_path):
     """The script-mode entry point as the toolkit starts it, on a fake ``/opt/ml`` with ``checkpoints/`` (a
     job with ``checkpoint_s3_uri``, what a managed spot job needs to resume): its command and environment."""
-    base = tmp_path / "opt_ml"
-    channel = base / "input" / "data" / "training"
-    channel.mkdir(parents=True)
-    for folder in ("checkpoints", "model", "output/data"):
-        (base / folder).mkdir(parents=True, exist_ok=True)
-    write_conll(channel / "train.txt", synthetic_sentences(200, 1))
-    write_conll(channel / "dev.txt", synthetic_sentences(30, 2))
-    env = dict(_env(), SAGEMAKER_BASE_DIR=str(base), SM_CHANNEL_TRAINING=str(channel),
-               SM_MODEL_DIR=str(base / "model"), SM_OUTPUT_DATA_DIR=str(base / "output" / "data"), SM_HPS="{}")
-    flags = dict(TINY, max_steps=260, eval_every_steps=100, log_every_steps=10)
-    command = [sys.executable, os.path.join(ROOT, "sagemaker_entry", "train_entry.py"),
-               *[a for k, v in flags.items() for a in (f"--{k}", str(v))], "--model_dir", "s3://bucket/job/model"]
-    return base, command, env
+    data = tmp_path / "data"
+    data.mkdir()
+    write_conll(data / "train.txt", synthetic_sentences(200, 1))
+    write_conll(data / "dev.txt", synthetic_sentences(30, 2))
+    base = host_dir(tmp_path, "opt_ml", data, checkpoints=True)
+    return base, entry_command(max_steps=260, eval_every_steps=100, log_every_steps=10), entry_env(base)
 
 
 def test_sigterm_mid_run_checkpoints_exits_143_and_the_restarted_job_resumes_and_exports(tmp_path):
