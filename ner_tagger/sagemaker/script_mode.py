@@ -66,7 +66,8 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
         raise DataError(refused)
     refuse_independent_hosts(env)
     setup_logging(args.verbose)
-    model_dir = env.checkpoint_dir(requested_model_dir(args.model_dir))
+    requested = requested_model_dir(args.model_dir)
+    model_dir = env.checkpoint_dir(requested)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", model_dir, args.model_dir)
     return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
