@@ -111,7 +111,8 @@ def main(argv=None, session=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not role or "training" not in channels.assign(inputs):
-        print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training", file=sys.stderr)
+        print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training (or a training "
+              "channel in the config's inputs)", file=sys.stderr)
         return 2
     resume = None
     if args.resume_from:

@@ -494,6 +494,13 @@ def test_resume_from_refusals(session, staged, tmp_path, capsys):
     assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "ner-nockpt"],
                                  session=session) == 2
     assert "ner-nockpt: the job has no CheckpointConfig" in capsys.readouterr().err
+    from botocore.exceptions import ClientError
+
+    session.sagemaker_client.describe_training_job.side_effect = ClientError(
+        {"Error": {"Code": "ValidationException", "Message": "Requested resource not found."}}, "DescribeTrainingJob")
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "ner-gone"],
+                                 session=session) == 2
+    assert "ner-gone: An error occurred (ValidationException)" in capsys.readouterr().err
     assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "../etc"],
                                  session=session) == 2
     assert "'../etc' is not a SageMaker training job name" in capsys.readouterr().err
@@ -507,8 +514,8 @@ def test_resume_from_refusals(session, staged, tmp_path, capsys):
                                  session=session) == 2
     assert "instance type 'local'" in capsys.readouterr().err
     session.train.assert_not_called()
-    assert [c for c in session.sagemaker_client.describe_training_job.call_args_list] == \
-        [mock.call(TrainingJobName="ner-nockpt")]
+    assert session.sagemaker_client.describe_training_job.call_args_list == \
+        [mock.call(TrainingJobName="ner-nockpt"), mock.call(TrainingJobName="ner-gone")]
 
 
 def test_dry_run_of_a_resumed_job_asks_no_aws(session, staged, capsys):

@@ -200,8 +200,13 @@ def resume_from_job(session, job_name: str) -> Resume:
     """Ask SageMaker (``DescribeTrainingJob``) where job ``job_name`` kept its checkpoints: its
     ``CheckpointConfig.S3Uri``, and its own ``resume_from`` when it continued another job (so a chain keeps
     writing the first job's folder). Raises :class:`HParamsError` when it has no checkpoints to resume."""
+    from botocore.exceptions import ClientError
+
     _check_job_name(job_name)
-    described = session.sagemaker_client.describe_training_job(TrainingJobName=job_name)
+    try:
+        described = session.sagemaker_client.describe_training_job(TrainingJobName=job_name)
+    except ClientError as err:  # no such job in this region, or no permission to describe it
+        raise HParamsError(f"--resume-from {job_name}: {err}") from None
     uri = (described.get("CheckpointConfig") or {}).get("S3Uri")
     if not uri:
         raise HParamsError(f"--resume-from {job_name}: the job has no CheckpointConfig (it ran without "
