@@ -109,6 +109,9 @@ class HParams:
                                       "(dev f1, precision, recall, f1/<type>, loss). Empty: none besides "
                                       "<model_dir>'s own, except in SageMaker jobs, which write where "
                                       "TensorBoardOutputConfig collects them (/opt/ml/output/tensorboard).")
+    resume_from: str = _field("", "SageMaker jobs: keep checkpoints in <checkpoints>/<this job name> instead of "
+                                  "one named after this job, i.e. continue that job's checkpoints (set by "
+                                  "scripts/launch_sagemaker.py --resume-from). Empty: this job's own.")
     seed: int = _field(42, "Seed for initialisation, shuffling and the dev hold-out.", low=0)
     intra_op_threads: int = _field(0, "TensorFlow intra-op threads; 0: one per core.", low=0)
     inter_op_threads: int = _field(0, "TensorFlow inter-op threads; 0: TensorFlow's default.", low=0)
