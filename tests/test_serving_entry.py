@@ -66,7 +66,8 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
     assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.tagging",
                                   "ner_tagger.container", "ner_tagger.container.payload",
-                                  "ner_tagger.container.media"}
+                                  "ner_tagger.container.media", "ner_tagger.container.records",
+                                  "ner_tagger.container.windows", "ner_tagger.container.deadline"}
 
 
 def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):

@@ -50,7 +50,7 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
 # an interpreter without site-packages).
 SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
-                 "container/media.py")
+                 "container/media.py", "container/records.py", "container/windows.py", "container/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
