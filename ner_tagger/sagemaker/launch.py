@@ -73,7 +73,9 @@ TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max
 TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 # The TF Serving container gives a request 30 s (gunicorn) behind a 60 s nginx read timeout
 # (SAGEMAKER_GUNICORN_TIMEOUT_SECONDS, SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS in its serve.py): too short
-# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default.
+# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default
+# (InvocationsTimeoutInSeconds); inference.py reads the gunicorn setting and stops a mini-batch at 90% of it
+# (540 s) with an error, so nginx (kept >= gunicorn) and the job's 600 s never cut it off silently.
 TRANSFORM_TIMEOUT_S = 600
 TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
                  "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
