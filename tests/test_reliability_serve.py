@@ -207,8 +207,8 @@ def test_body_limit_holds_for_chunked_uploads(server):
 # ----- time -----
 
 # Loaded by every Python that `serve` starts (on PYTHONPATH): once a gunicorn worker imports the model code,
-# a text batch holding the word "slowly" takes a second more, as a big batch on a busy CPU would. The
-# master never imports that module, so it stays free of TensorFlow.
+# each sentence holding the word "slowly" takes the model a second more, as a big batch on a busy CPU would.
+# The master never imports that module, so it stays free of TensorFlow.
 SLOW_MODEL = """
 import importlib.util, sys, time
 
@@ -225,8 +225,7 @@ class SlowModel:
             predict = module.Predictor.predict_text
 
             def slow(self, texts, scores=True):
-                if any("slowly" in text for text in texts):
-                    time.sleep(1.0)
+                time.sleep(sum(1.0 for text in texts if "slowly" in text))
                 return predict(self, texts, scores)
 
             module.Predictor.predict_text = slow
@@ -256,7 +255,7 @@ def slow_server(trained, tmp_path_factory):
 
 def test_a_request_over_the_worker_timeout_is_a_json_503_and_the_worker_lives(slow_server):
     workers = slow_server.workers()
-    body = json.dumps([f"Alice left slowly {i}" for i in range(30)]).encode()  # 30 model calls of 1 s
+    body = json.dumps([f"Alice left slowly {i}" for i in range(30)]).encode()  # 30 s of model time
     began = time.monotonic()
     status, data = post(slow_server, body, JSON)
     waited = time.monotonic() - began
