@@ -62,7 +62,7 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
 # an interpreter without site-packages).
 SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
-                 "container/media.py")
+                 "container/media.py", "container/records.py", "container/windows.py", "container/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
@@ -89,7 +89,9 @@ TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max
 TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 # The TF Serving container gives a request 30 s (gunicorn) behind a 60 s nginx read timeout
 # (SAGEMAKER_GUNICORN_TIMEOUT_SECONDS, SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS in its serve.py): too short
-# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default.
+# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default
+# (InvocationsTimeoutInSeconds); inference.py reads the gunicorn setting and stops a mini-batch at 90% of it
+# (540 s) with an error, so nginx (kept >= gunicorn) and the job's 600 s never cut it off silently.
 TRANSFORM_TIMEOUT_S = 600
 TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
                  "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
