@@ -21,12 +21,15 @@ def test_train_hook_writes_mean_loss_over_each_window_and_the_learning_rate(tmp_
     with tf.Graph().as_default():
         step = tf.compat.v1.train.get_or_create_global_step()
         # The loss of the batch at step s is s (the step before this run's increment).
-        tf.identity(tf.cast(step, tf.float32), name="progress/loss")
-        train_op = step.assign_add(1)
+        loss = tf.identity(tf.cast(step, tf.float32), name="progress/loss")
+        increment = step.assign_add(1)
         hook = summaries.TrainSummaryHook(folder, every_steps=2, learning_rate=0.003)
         with tf.compat.v1.train.MonitoredSession(hooks=[hook]) as session:
             for _ in range(5):
-                session.run(train_op)
+                # The hooks see one run; the step moves on after it, outside the hooks (run_step_fn's raw
+                # session): a read of the step in the same run as its increment could see either value.
+                session.run(loss)
+                session.run_step_fn(lambda step_context: step_context.session.run(increment))
     folder.close()
     scalars = tensorboard_scalars(tmp_path / "train")
     # Steps 1-2 saw losses 0 and 1, steps 3-4 saw 2 and 3, the last step (5) alone saw 4.
