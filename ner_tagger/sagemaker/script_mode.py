@@ -57,7 +57,7 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
     if refused:
         raise DataError(refused)
     setup_logging(args.verbose)
-    model_dir = env.checkpoint_dir(args.model_dir)
+    model_dir = env.checkpoint_dir(args.model_dir, resume_from=hparams.resume_from)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", model_dir, args.model_dir)
     return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
