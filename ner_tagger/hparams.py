@@ -110,8 +110,8 @@ class HParams:
                                       "never reaches the training process as SIGTERM) loses at most about "
                                       "this much training. Well under SageMaker's 120 s spot notice; 10-600 "
                                       "is sensible, 0 turns it off (checkpoints only every eval_every_steps). "
-                                      "One save of the WNUT-17 model took about 0.1 s on a CPU (under 0.5 % "
-                                      "of training at 60 s).", low=0, high=86400)
+                                      "One save of the WNUT-17 model (18 MB) took 0.02-0.13 s on a shared "
+                                      "2-core CPU: about 0.2 percent of training at 60 s.", low=0, high=86400)
     keep_checkpoint_max: int = _field(3, "Recent checkpoints kept, periodic and time-bounded alike (the best "
                                          "one is kept apart).", low=1)
     resume_from: str = _field("", "A SageMaker training job name whose checkpoint folder this job continues "
