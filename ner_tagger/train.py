@@ -1,7 +1,8 @@
 """``python -m ner_tagger.train``: train, evaluate on dev, export the best checkpoint.
 
 Hyperparameters: defaults < ``--config`` JSON file < ``--<name> value`` flags. Under SageMaker (script mode)
-the data, export and output directories default to ``SM_CHANNEL_TRAINING``, ``SM_MODEL_DIR`` and
+the data, export and output directories default to the training channel (``SM_CHANNEL_TRAINING``, any
+name :mod:`ner_tagger.channels` accepts), ``SM_MODEL_DIR`` and
 ``SM_OUTPUT_DATA_DIR``, and an ``s3://`` ``--model_dir`` is never written to (checkpoints stay local, in
 ``/opt/ml/checkpoints`` when SageMaker syncs that folder).
 """
@@ -9,6 +10,7 @@ import argparse
 import os
 import sys
 
+from ner_tagger import channels
 from ner_tagger.cli import exits_cleanly, setup_logging
 from ner_tagger.errors import HParamsError, TrainingInterrupted
 from ner_tagger.failure import EXIT_OK, EXIT_TERMINATED
@@ -20,12 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ner_tagger.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     paths = parser.add_argument_group("paths")
-    paths.add_argument("--data_dir", "--data-dir", default=os.environ.get("SM_CHANNEL_TRAINING"),
-                       help="Folder with the train (and dev, test) files. Default: $SM_CHANNEL_TRAINING.")
-    paths.add_argument("--eval_dir", "--eval-dir", default=_eval_channel(),
-                       help="Optional separate folder holding the dev file. Default: $SM_CHANNEL_EVAL or "
-                            "$SM_CHANNEL_DEV if set.")
-    paths.add_argument("--embeddings_dir", "--embeddings-dir", default=os.environ.get("SM_CHANNEL_EMBEDDINGS"),
+    paths.add_argument("--data_dir", "--data-dir", default=_channel("training"),
+                       help="Folder with the train (and dev, test) files. Default: the job's training channel "
+                            "($SM_CHANNEL_TRAINING or $SM_CHANNEL_TRAIN).")
+    paths.add_argument("--eval_dir", "--eval-dir", default=_channel("eval"),
+                       help="Optional separate folder holding the dev file. Default: the job's eval channel "
+                            "($SM_CHANNEL_EVAL, $SM_CHANNEL_VALIDATION or $SM_CHANNEL_DEV) if set.")
+    paths.add_argument("--embeddings_dir", "--embeddings-dir", default=_channel("embeddings"),
                        help="Optional folder holding one pretrained vectors file, used when embeddings_file is "
                             "empty (or names a file in it). Default: $SM_CHANNEL_EMBEDDINGS.")
     paths.add_argument("--model_dir", "--model-dir", default=None,
@@ -45,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _eval_channel():
-    return os.environ.get("SM_CHANNEL_EVAL") or os.environ.get("SM_CHANNEL_DEV")
+def _channel(role):
+    """The role's folder from the toolkit's ``SM_CHANNEL_*`` variables, by the one channel table every door
+    reads (:mod:`ner_tagger.channels`)."""
+    return channels.environ_default(role, os.environ)
 
 
 def checkpoint_dir(requested) -> str:
@@ -64,6 +69,7 @@ def parse_hparams(args) -> HParams:
 @exits_cleanly
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    channels.from_environ(os.environ)  # two channels for one role: refused, naming both
     hparams = parse_hparams(args)
     if not args.data_dir:
         raise HParamsError("--data_dir is required (or set SM_CHANNEL_TRAINING)")

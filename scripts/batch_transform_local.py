@@ -15,8 +15,10 @@ here on loopback:
 
 The input is ``--input`` (one record a line, in ``--content-type``), or WNUT-17's training sentences
 repeated to ``--lines`` lines, as JSON strings. The check: as many output lines as input lines, and each
-output line's tokens spell its input line (whitespace aside). The JSON report on stdout gives lines/s,
-MB/s and the machine; the exit code is 1 when the check fails or a request is refused.
+output line's tokens spell its input line (whitespace aside), or the line is the error object of a record
+that could not be tagged. The JSON report on stdout gives lines/s, MB/s, the lines tagged in windows
+(records over the per-sentence limits) and refused, and the machine; the exit code is 1 when the check
+fails or a request is refused.
 
 Standard library and TF-free ner_tagger modules only, so the client does not compete with the server for
 a TensorFlow.
@@ -104,20 +106,30 @@ def assemble(answers: Iterable[bytes]) -> bytes:
     return b"".join(answer + b"\n" for answer in answers)
 
 
-def mismatches(records: List[bytes], output: bytes, content_type: str, limit: int = 5) -> List[str]:
-    """Where the output does not line up with the input (at most ``limit`` descriptions)."""
+def output_lines(output: bytes) -> List[dict]:
     lines = output.decode("utf-8").split("\n")
     if lines[-1] == "":
         lines.pop()
+    return [json.loads(line) for line in lines]
+
+
+def mismatches(records: List[bytes], output: bytes, content_type: str, limit: int = 5) -> List[str]:
+    """Where the output does not line up with the input (at most ``limit`` descriptions). An error object
+    answers its own line (``"line"`` counts within the mini-batch), so it is in line by position."""
+    lines = output_lines(output)
     if len(lines) != len(records):
         return [f"{len(lines)} output lines for {len(records)} input lines"]
     found = []
     for number, (record, line) in enumerate(zip(records, lines), 1):
+        if "error" in line:
+            continue
         text = record.decode("utf-8").rstrip("\n")
         if content_type == JSONLINES and text.strip():
             value = json.loads(text)
+            if isinstance(value, dict):
+                value = value.get("text", value.get("tokens"))
             text = value if isinstance(value, str) else " ".join(value)
-        spelled = "".join("".join(json.loads(line)["tokens"]).split())
+        spelled = "".join("".join(line["tokens"]).split())
         if spelled != "".join(text.split()):
             found.append(f"line {number}: tokens {spelled[:60]!r} for input {text[:60]!r}")
             if len(found) == limit:
@@ -176,7 +188,11 @@ def main(argv=None) -> int:
         with open(args.output, "wb") as fh:
             fh.write(output)
     problems = mismatches(records, output, args.content_type)
+    answered = output_lines(output)
+    refused = [line for line in answered if "error" in line]
     report = dict(result, lines=len(records), content_type=args.content_type,
+                  windowed_lines=sum(1 for line in answered if line.get("windows", 1) > 1),
+                  refused_lines=len(refused), refusals=refused[:5],
                   max_payload_mb=args.max_payload_mb, workers=args.workers, concurrency=concurrency,
                   execution_parameters=parameters, output_lines_match=not problems, problems=problems,
                   machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -11,6 +11,13 @@ Batch Transform (one output line per input line; the config's ``transform`` sect
 tags every file under the prefix with a trained model (``--model-data``), or, without it, with the model of
 the training job this command runs first.
 
+Continuing a job that stopped (``MaxRuntimeExceeded``, ``StopTrainingJob``, a failure) before its last step::
+
+    python scripts/launch_sagemaker.py --role ... --training s3://... --resume-from <old job name>
+
+starts a new job on the old job's checkpoints (its ``CheckpointConfig.S3Uri``, asked of SageMaker); the
+hyperparameters must keep the model's shape (the job refuses a changed ``lstm_units``, say, naming it).
+
 Needs only the SageMaker SDK v2 (``pip install "sagemaker>=2.257,<3"``; no TensorFlow) and AWS credentials.
 ``--no-deploy`` trains only; ``--tune`` runs a HyperparameterTuner over the config's ``tuning.ranges``
 (maximising dev F1) instead. ``--dry-run`` stages the source folder, builds the estimator and prints the job
@@ -27,6 +34,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from ner_tagger import channels  # noqa: E402
+from ner_tagger.errors import HParamsError  # noqa: E402
 from ner_tagger.sagemaker import launch, source  # noqa: E402
 
 
@@ -52,8 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true",
                         help="Stage the source folder, build the estimator, print the job definition as JSON; "
                              "call no AWS API.")
-    parser.add_argument("--region", default=None, help="AWS region for --dry-run's image URI (default: "
-                                                       "$AWS_DEFAULT_REGION, else us-east-1).")
+    parser.add_argument("--region", default=None,
+                        help="AWS region of the jobs (and of --dry-run's image URI). Default: the AWS "
+                             "configuration's region; for --dry-run $AWS_DEFAULT_REGION, else us-east-1.")
+    parser.add_argument("--resume-from", metavar="JOB_NAME",
+                        help="Continue this training job's checkpoints in a new job (its checkpoint prefix and "
+                             "folder, from DescribeTrainingJob; --dry-run assumes <checkpoint_s3_uri>/JOB_NAME). "
+                             "Not with --tune or a local instance type.")
     parser.add_argument("--source-dir", help="A source folder staged already (make sagemaker-source); default: "
                                              "stage one now under build/sagemaker-source.")
     parser.add_argument("--python-version", default=source.Target.python_version,
@@ -65,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def offline_session(region):
-    """An SDK session that knows its region and calls nothing (``--dry-run``): the estimator's image URI
-    needs the region; nothing else is asked of AWS before ``fit``."""
+def make_session(region=None):
+    """An SDK session on a boto3 session for ``region`` (None: the AWS configuration's). Creating it calls
+    no AWS API: ``--dry-run`` uses it for the image URI, a launch for every request."""
     import boto3
     from sagemaker.session import Session
 
@@ -78,6 +92,10 @@ def main(argv=None, session=None) -> int:
     args = build_parser().parse_args(argv)
     config = launch.load_config(args.config)
     role = args.role or config.get("role")
+    if args.dry_run:
+        session = session or make_session(args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    elif args.region:
+        session = session or make_session(args.region)
     if args.model_data:
         return transform_only(args, config, role, session)
     inputs = dict(config.get("inputs", {}))
@@ -87,13 +105,31 @@ def main(argv=None, session=None) -> int:
         inputs["eval"] = args.eval
     if args.embeddings:
         inputs["embeddings"] = args.embeddings
-    if not role or "training" not in inputs:
-        print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training", file=sys.stderr)
+    try:
+        launch.check_channels("inputs", inputs)
+    except HParamsError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
+    if not role or "training" not in channels.assign(inputs):
+        print("error: need --role (or $SAGEMAKER_ROLE, or role in the config) and --training (or a training "
+              "channel in the config's inputs)", file=sys.stderr)
+        return 2
+    resume = None
+    if args.resume_from:
+        refused = refuse_resume(args, config)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
+        if not args.dry_run:
+            session = session or make_session()  # the region's SageMaker holds the old job
+        try:
+            resume = (launch.resume_by_rule(config, args.resume_from) if args.dry_run else
+                      launch.resume_from_job(session, args.resume_from))
+        except HParamsError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     source_dir = args.source_dir or source.prepare(
         target=source.Target(args.python_version, args.glibc), image_packages=args.image_packages)
-    if args.dry_run:
-        session = session or offline_session(args.region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
     if args.tune:
         tuner = launch.make_tuner(config, role, session, job_name=args.job_name, source_dir=source_dir)
         if args.dry_run:
@@ -106,21 +142,33 @@ def main(argv=None, session=None) -> int:
         print(f"tuning job: {tuner.latest_tuning_job.name}")
         return 0
     if args.dry_run:
-        estimator = launch.make_estimator(config, role, session, job_name=args.job_name, source_dir=source_dir)
-        definition = launch.job_definition(estimator, config, inputs)
+        estimator = launch.make_estimator(config, role, session, job_name=args.job_name, source_dir=source_dir,
+                                          resume=resume)
+        definition = launch.job_definition(estimator, config, inputs, resume)
         if args.transform:
             definition["transform"] = launch.transform_definition(config, "<this job's model.tar.gz>",
                                                                   args.transform)
         print(json.dumps(definition, indent=2, sort_keys=True))
         return 0
     estimator, predictor = launch.train_and_deploy(config, role, inputs, session, args.deploy, args.job_name,
-                                                   source_dir)
+                                                   source_dir, resume)
     print(f"model: {estimator.model_data}")
     if predictor is not None:
         print(f"endpoint: {predictor.endpoint_name}")
     if args.transform:
         transform(estimator.model_data, args.transform, config, role, session)
     return 0
+
+
+def refuse_resume(args, config):
+    """Why ``--resume-from`` cannot be used as asked, or None."""
+    if args.tune:
+        return ("--resume-from with --tune: every trial of the tuning job would continue the same checkpoint "
+                "folder, each overwriting the others'; resume one job, then tune")
+    if config["instance_type"] in launch.LOCAL_INSTANCE_TYPES:
+        return (f"--resume-from with instance type {config['instance_type']!r}: the SDK's local mode restores "
+                f"no checkpoint_s3_uri")
+    return None
 
 
 def transform_only(args, config, role, session) -> int:

@@ -16,27 +16,62 @@ signature splits raw sentences in the graph, ``tokens_lengths`` takes token list
 The answer's media type follows :func:`ner_tagger.container.media.response_type`, as BYOC's does: JSON lines
 for Batch Transform's ``application/jsonlines`` mini-batches (or when ``Accept`` asks for them), else JSON.
 
+A line-format request (a Batch Transform mini-batch) is answered record by record, as BYOC answers it
+(:mod:`ner_tagger.container.records`): a long record in windows, a malformed one with an error object on
+its own line.
+
+Time: the container runs this handler in a gunicorn worker (``--timeout``
+``SAGEMAKER_GUNICORN_TIMEOUT_SECONDS``, default 30) behind nginx (``proxy_read_timeout``
+``SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS``, default 60, raised by the container to at least the gunicorn
+timeout), its ``serve.py`` reading both. The handler's own budget (:func:`request_budget_s`) is that gunicorn
+timeout less a margin (:func:`ner_tagger.container.deadline.budget`); TF Serving is called in chunks, each
+call waiting at most the time left, and a request that would outlast the budget raises
+:class:`~ner_tagger.container.deadline.DeadlineExceeded`, naming the setting, before gunicorn (sync
+workers) or nginx (the default gevent workers, which gunicorn never times out while they wait on a socket)
+would cut the request off with no answer of ours.
+
 What differs from BYOC is the container's, not ours: a refused request (:class:`RequestError`) reaches the
-client as the container's 500 ``{"error": message}``, not as a 400/413/415 with ``status``.
+client as the container's 500 ``{"error": message}``, not as a 400/413/415/503 with ``status``.
 """
 import json
 import os
 
 import requests
+from requests import exceptions as http_errors
 
 from ner_tagger import answers
-from ner_tagger.container import media
-from ner_tagger.container.payload import Limits, RequestError, parse_request
+from ner_tagger.container import media, records
+from ner_tagger.container.deadline import Deadline, budget, chunked
+from ner_tagger.container.payload import Limits, RequestError, batch_transform_payload_mb, parse_request
 
-# SageMaker real-time endpoints give an invocation 60 seconds; waiting longer on TF Serving helps no one.
-TF_SERVING_TIMEOUT_S = 60
+# The TF Serving container's gunicorn timeout: its serve.py reads this variable, default 30 s.
+GUNICORN_TIMEOUT_VAR, GUNICORN_TIMEOUT_DEFAULT_S = "SAGEMAKER_GUNICORN_TIMEOUT_SECONDS", 30
 # Sentences per TF Serving call, as BYOC's NER_TAGGER_PREDICT_BATCH: a Batch Transform mini-batch holds up to
-# ~100k sentences, which in one call would pad to one huge tensor and outlast the timeout above.
+# ~100k sentences, which in one call would pad to one huge tensor and outlast any timeout; and the deadline
+# is checked between calls.
 DEFAULT_BATCH = 128
+
+
+def gunicorn_timeout_s(environ=None) -> int:
+    """The container's gunicorn ``--timeout``, read as its serve.py reads it (an integer, default 30)."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(GUNICORN_TIMEOUT_VAR) or str(GUNICORN_TIMEOUT_DEFAULT_S)
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{GUNICORN_TIMEOUT_VAR}={raw!r}: expected an integer") from None
+
+
+def request_budget_s(environ=None) -> float:
+    """Seconds a request may take here: the container's gunicorn timeout (and SageMaker's 60 s for a
+    real-time endpoint) less a margin."""
+    environ = os.environ if environ is None else environ
+    return budget(gunicorn_timeout_s(environ), batch_transform_payload_mb(environ) is not None)
 
 
 def handler(data, context):
     """Request stream -> ``(body, content type)``, what BYOC's ``/invocations`` would send."""
+    deadline = Deadline(request_budget_s(), f"{GUNICORN_TIMEOUT_VAR}={gunicorn_timeout_s()} less a margin")
     content_type = context.request_content_type or ""
     answer_type = media.response_type(context.accept_header or "", content_type)
     limits = Limits.from_env()
@@ -46,23 +81,21 @@ def handler(data, context):
     body = body.encode("utf-8") if isinstance(body, str) else body
     request = parse_request(body, content_type, limits)
     batch = int(os.environ.get("NER_TAGGER_PREDICT_BATCH") or DEFAULT_BATCH)
-    scores = request.scores
-    results = answers.in_request_order(
-        request.sentences,
-        lambda texts: _batched(texts, batch, lambda chunk: _predict_text(context, chunk, scores)),
-        lambda rows: _batched(rows, batch, lambda chunk: _predict_tokens(context, chunk, scores)), scores)
+
+    def predict(sentences, scores):
+        return answers.in_request_order(
+            sentences,
+            lambda texts: chunked(texts, batch, lambda chunk: _predict_text(context, chunk, scores, deadline),
+                                  deadline),
+            lambda rows: chunked(rows, batch, lambda chunk: _predict_tokens(context, chunk, scores, deadline),
+                                 deadline),
+            scores)
+
+    if request.records:
+        results = records.answer(request, limits, lambda pieces: predict(pieces, True))
+    else:
+        results = predict(request.sentences, request.scores)
     return media.render(results, request.key, answer_type), answer_type
-
-
-def _batched(items, size, predict):
-    """``predict(chunk)`` over chunks of similar length (less padding); answers in input order."""
-    order = sorted(range(len(items)), key=lambda i: len(items[i]))
-    answered = [None] * len(items)
-    for start in range(0, len(order), size):
-        chunk = order[start:start + size]
-        for i, answer in zip(chunk, predict([items[i] for i in chunk])):
-            answered[i] = answer
-    return answered
 
 
 def _signature(name, scores):
@@ -71,8 +104,9 @@ def _signature(name, scores):
     return name if scores else f"{name}_tags"
 
 
-def _predict_text(context, texts, scores=True):
-    outputs = _serve(context, {"signature_name": _signature("text", scores), "inputs": {"text": texts}})
+def _predict_text(context, texts, scores=True, deadline=None):
+    outputs = _serve(context, {"signature_name": _signature("text", scores), "inputs": {"text": texts}},
+                     deadline)
     answered = []
     for row, text in enumerate(texts):
         tokens = outputs["tokens"][row][:int(outputs["lengths"][row])]
@@ -80,17 +114,23 @@ def _predict_text(context, texts, scores=True):
     return answered
 
 
-def _predict_tokens(context, rows, scores=True):
+def _predict_tokens(context, rows, scores=True, deadline=None):
     width = max(len(tokens) for tokens in rows)
     padded = [tokens + [""] * (width - len(tokens)) for tokens in rows]
     outputs = _serve(context, {"signature_name": _signature("tokens_lengths", scores),
-                               "inputs": {"tokens": padded, "lengths": [len(tokens) for tokens in rows]}})
+                               "inputs": {"tokens": padded, "lengths": [len(tokens) for tokens in rows]}},
+                     deadline)
     return [_answer(" ".join(tokens), tokens, outputs, row) for row, tokens in enumerate(rows)]
 
 
-def _serve(context, request):
-    """TF Serving's REST predict, columnar (``inputs``) so rows may differ in length -> ``outputs``."""
-    response = requests.post(context.rest_uri, data=json.dumps(request), timeout=TF_SERVING_TIMEOUT_S)
+def _serve(context, request, deadline=None):
+    """TF Serving's REST predict, columnar (``inputs``) so rows may differ in length -> ``outputs``; waits
+    at most the time left to the request (``TimeoutError`` past it)."""
+    wait = (deadline or Deadline(request_budget_s())).remaining()
+    try:
+        response = requests.post(context.rest_uri, data=json.dumps(request), timeout=max(wait, 0.001))
+    except http_errors.Timeout:
+        raise TimeoutError(f"TF Serving did not answer within {wait:.1f} s") from None
     if response.status_code != 200:
         raise ValueError(f"TF Serving answered {response.status_code}: {response.content.decode('utf-8')}")
     return json.loads(response.content.decode("utf-8"))["outputs"]

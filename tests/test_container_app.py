@@ -1,6 +1,8 @@
 """The WSGI app behind `serve`, called in-process with a stand-in predictor (no TensorFlow, no server)."""
 import io
 import json
+import logging
+import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,18 @@ class FakePredictor:
     def predict_tokens(self, sentences, scores=True):
         self.calls.append(("tokens", [list(s) for s in sentences], scores))
         return [self._result(list(s), scores) for s in sentences]
+
+
+class SlowPredictor(FakePredictor):
+    """Takes ``seconds`` a call, as a big batch on a busy CPU would."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def predict_text(self, texts, scores=True):
+        time.sleep(self.seconds)
+        return super().predict_text(texts, scores)
 
 
 class BrokenPredictor(FakePredictor):
@@ -78,7 +92,8 @@ def test_one_batched_call_per_kind_results_in_request_order():
     assert code == 200
     assert [r["tokens"] for r in body["predictions"]] == [
         ["Alice", "met", "Bob"], ["Carol", "left"], [], ["see", "Eve"], []]
-    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"], True),
+    # Shortest first: chunks of similar length pad less.
+    assert predictor.calls == [("text", ["see Eve", "Alice met Bob"], True),
                                ("tokens", [["Carol", "left"]], True)]
 
 
@@ -123,8 +138,9 @@ def test_jsonlines_request_is_answered_one_line_a_record_in_order():
     assert code == 200
     assert [r["tokens"] for r in lines] == [["Alice", "met", "Bob"], ["Carol", "left"], [], ["see", "Eve"],
                                             ["Zoe"]]
-    assert predictor.calls == [("text", ["Alice met Bob", "see Eve"], True),
-                                ("tokens", [["Carol", "left"], ["Zoe"]], True)]
+    # Shortest first: chunks of similar length pad less.
+    assert predictor.calls == [("text", ["see Eve", "Alice met Bob"], True),
+                                ("tokens", [["Zoe"], ["Carol", "left"]], True)]
 
 
 def test_accept_jsonlines_answers_text_plain_one_line_a_record():
@@ -136,10 +152,55 @@ def test_accept_jsonlines_answers_text_plain_one_line_a_record():
     assert code == 200 and len(body["predictions"]) == 3
 
 
-def test_a_bad_jsonlines_record_is_refused_naming_its_line():
-    code, body = invoke(InvocationsApp(FakePredictor()), b'"ok"\n["fine"]\n{"text": 3}\n',
-                        "application/jsonlines")
-    assert code == 400 and body["error"] == "line 3: 'text' must be a string"
+def test_a_bad_jsonlines_record_gets_its_error_line_and_the_others_their_answers(caplog):
+    app = InvocationsApp(FakePredictor())
+    with caplog.at_level(logging.INFO, "ner_tagger.serve"):
+        code, lines = invoke(app, b'"ok"\n["fine"]\n{"text": 3}\n{bad\n"Eve"\n', "application/jsonlines")
+    assert code == 200 and len(lines) == 5
+    assert [line.get("tokens") for line in lines] == [["ok"], ["fine"], None, None, ["Eve"]]
+    assert lines[2] == {"error": "line 3: 'text' must be a string", "line": 3}
+    assert lines[3]["line"] == 4 and lines[3]["error"].startswith("line 4: invalid JSON")
+    assert "5 record(s): 3 tagged (0 in windows), 2 refused" in caplog.text
+
+
+def test_a_line_format_request_fails_only_when_no_record_could_be_tagged():
+    code, body = invoke(InvocationsApp(FakePredictor()), b'{"text": 3}\n{bad\n', "application/jsonlines")
+    assert code == 400 and body["error"] == "line 1: 'text' must be a string"
+    code, lines = invoke(InvocationsApp(FakePredictor()), b"\n\n", "application/jsonlines")
+    assert code == 200 and [line["tokens"] for line in lines] == [[], []]  # blank records are not errors
+
+
+def test_an_over_long_record_is_tagged_in_windows_with_offsets_into_the_record():
+    limits = Limits(max_sentence_tokens=8, max_sentence_chars=60)
+    record = " ".join(f"Name{i} went home ." for i in range(12))  # 48 tokens, 240 characters
+    app = InvocationsApp(FakePredictor(), limits)
+    code, lines = invoke(app, json.dumps(record).encode() + b'\n["Short", "one"]\n', "application/jsonlines")
+    assert code == 200 and len(lines) == 2
+    answer = lines[0]
+    assert answer["tokens"] == record.split() and answer["windows"] > 1
+    assert [e["text"] for e in answer["entities"]] == [f"Name{i}" for i in range(12)]
+    assert all(record[e["start"]:e["end"]] == e["text"] for e in answer["entities"])
+    assert lines[1]["tokens"] == ["Short", "one"] and "windows" not in lines[1]
+    # The same in text/plain, and for a token list; a JSON body keeps its 400.
+    assert invoke(app, record.encode(), "text/plain")[1]["predictions"][0]["tokens"] == record.split()
+    assert invoke(app, json.dumps(record.split()).encode() + b"\n", "application/jsonlines")[1][0]["windows"] > 1
+    code, body = invoke(app, [record])
+    assert code == 400 and "NER_TAGGER_MAX_SENTENCE_CHARS" in body["error"]
+
+
+def test_a_request_over_its_time_budget_is_a_json_503_and_the_app_lives_on():
+    app = InvocationsApp(SlowPredictor(0.2), budget_s=1.0, budget_setting="SAGEMAKER_MODEL_SERVER_TIMEOUT=2",
+                         batch_size=1)
+    began = time.monotonic()
+    code, body = invoke(app, [f"sentence {i}" for i in range(20)])  # 20 calls of 0.2 s: 4 s
+    assert time.monotonic() - began < 1.0
+    assert code == 503 and body["status"] == 503
+    assert "SAGEMAKER_MODEL_SERVER_TIMEOUT=2" in body["error"] and "of 20 sentences tagged" in body["error"]
+    assert invoke(app, ["Alice", "Bob"]) == (200, {"predictions": [
+        {"tokens": ["Alice"], "tags": ["B-PER"], "entities": [{"type": "PER", "text": "Alice"}], "scores": [1.0],
+         "score": 1.0},
+        {"tokens": ["Bob"], "tags": ["B-PER"], "entities": [{"type": "PER", "text": "Bob"}], "scores": [1.0],
+         "score": 1.0}]})
 
 
 def test_batch_transform_execution_parameters_follow_the_payload_limit():

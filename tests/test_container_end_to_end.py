@@ -122,8 +122,14 @@ def test_a_jsonlines_mini_batch_is_answered_one_line_a_record(server):
     answers = [json.loads(line) for line in lines]
     assert [a["tokens"][:1] for a in answers] == [["Hiro"], ["Eve"], [], ["Dmitri"], ["Umbrella"]]
     assert ("LOC", "New York") in entities(answers[1]) and ("ORG", "Umbrella Group") in entities(answers[4])
-    code, body = request(server.url + "/invocations", '"ok"\n{"text": 3}\n', "application/jsonlines")
-    assert code == 400 and body["error"] == "line 2: 'text' must be a string"
+    # A record that cannot be tagged is answered on its own line; only a mini-batch of nothing else fails.
+    req = urllib.request.Request(server.url + "/invocations", data=b'"ok"\n{"text": 3}\n',
+                                 headers={"Content-Type": "application/jsonlines"})
+    with urllib.request.urlopen(req, timeout=60) as response:
+        ok, refused = [json.loads(line) for line in response.read().decode("utf-8").split("\n")]
+    assert ok["tokens"] == ["ok"] and refused == {"error": "line 2: 'text' must be a string", "line": 2}
+    code, body = request(server.url + "/invocations", '{"text": 3}\n', "application/jsonlines")
+    assert code == 400 and body["error"] == "line 1: 'text' must be a string"
 
 
 def test_a_batch_answers_like_single_requests(server):

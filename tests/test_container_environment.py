@@ -82,3 +82,30 @@ def test_unsupported_input_modes(paths):
         environment.find_channels(paths, sharded, distributed=True)
     with pytest.raises(environment.ConfigError, match="object of settings"):
         environment.find_channels(paths, {"training": "File"}, distributed=False)
+
+
+def test_train_and_validation_channels_are_read_by_the_shared_table(paths):
+    """BYOC reads every name the launcher accepts (ner_tagger.channels); the SDK's own channels are ignored."""
+    from ner_tagger import channels
+
+    assert (environment.TRAINING_CHANNELS, environment.EVAL_CHANNELS, environment.EMBEDDINGS_CHANNELS) == \
+        (channels.ROLES["training"], channels.ROLES["eval"], channels.ROLES["embeddings"])
+    for name in ("train", "validation", "code", "sm_drivers"):
+        os.makedirs(paths.channel(name))
+    declared = {name: {"TrainingInputMode": "File"} for name in ("train", "validation", "code", "sm_drivers")}
+    expected = environment.Channels(paths.channel("train"), paths.channel("validation"))
+    assert environment.find_channels(paths, declared, distributed=False) == expected
+    assert environment.find_channels(paths, {}, distributed=False) == expected  # no inputdataconfig.json
+
+
+def test_two_channels_for_one_role_are_refused_naming_both(paths):
+    from ner_tagger import channels
+
+    for name in ("training", "train", "dev"):
+        os.makedirs(paths.channel(name))
+    with pytest.raises(channels.ChannelError, match="channels 'training' and 'train' both hold the training"):
+        environment.find_channels(paths, {"training": {}, "train": {}, "dev": {}}, distributed=False)
+    with pytest.raises(channels.ChannelError, match="'training' and 'train'"):
+        environment.find_channels(paths, {}, distributed=False)
+    # Declared channels only: a stray folder is not the job's.
+    assert environment.find_channels(paths, {"train": {}}, distributed=False).training == paths.channel("train")

@@ -71,7 +71,8 @@ def test_content_type_parameters_and_charset():
 
 @pytest.mark.parametrize("body,content_type,code,message", [
     (b"", JSON, 400, "empty"),
-    (b"  \n", TEXT, 400, "empty"),
+    (b"  \n", JSON, 400, "empty"),
+    (b"", TEXT, 400, "empty"),
     (b"{bad", JSON, 400, "invalid JSON at line 1"),
     (b"[" * 100000, JSON, 400, "invalid JSON"),
     (b"\xff\xfe\xfa", TEXT, 400, "not valid utf-8"),
@@ -97,7 +98,6 @@ def test_content_type_parameters_and_charset():
     (b'{"instances": ["a \\ud800 b"]}', JSON, 400, "sentence 0: not valid Unicode (lone surrogate at character 2)"),
     (b'{"instances": [["a", "\\udfff"]]}', JSON, 400, "sentence 0: not valid Unicode"),
     (b'{"inputs": {"tokens": [["a"], ["\\ud800"]]}}', JSON, 400, "sentence 1: not valid Unicode"),
-    (b"a \\ud800", "text/plain; charset=unicode_escape", 400, "lone surrogate"),
 ])
 def test_bad_requests_are_4xx_with_a_message(body, content_type, code, message):
     assert status(body, content_type)[0] == code
@@ -163,16 +163,34 @@ def test_line_formats_split_at_newlines_only():
     ('"a"\n"\\ud800"\n', "line 2: not valid Unicode"),
     ("[" * 100000 + "\n", "line 1: invalid JSON"),
 ])
-def test_bad_jsonlines_records_name_their_line(body, message):
-    code, text = status(body.encode(), JSONL)
-    assert code == 400 and text.startswith(message), text
+def test_bad_jsonlines_records_are_refused_alone_naming_their_line(body, message):
+    request = parse_request(body.encode(), JSONL, LIMITS)
+    assert request.records and len(request.refused) == 1
+    (index, err), = request.refused.items()
+    assert err.status == 400 and err.message.startswith(message), err.message
+    assert request.sentences[index] == "" and f"line {index + 1}:" in err.message
 
 
-def test_line_format_limits_name_the_line():
-    small = Limits(max_sentence_tokens=3)
-    assert status(b"a\nb c d e\n", TEXT, small) == (400, "line 2: 4 tokens; the limit is 3 "
-                                                         "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
-    assert status(b'"a"\n["b", "c", "d", "e"]\n', JSONL, small)[1].startswith("line 2: 4 tokens")
+def test_a_text_line_that_cannot_be_tagged_is_refused_alone():
+    request = parse_request(b"Alice\nBob \\ud800\n", "text/plain; charset=unicode_escape", LIMITS)
+    assert request.sentences == ["Alice", ""] and request.refused[1].message.startswith("line 2: not valid Unicode")
+
+
+def test_blank_line_bodies_are_blank_records():
+    assert parse_request(b"  \n\n", TEXT, LIMITS).sentences == ["  ", ""]
+    assert parse_request(b"\n", JSONL, LIMITS).sentences == [""]
+
+
+def test_line_format_records_over_the_sentence_limits_are_kept_for_windows_the_request_limits_hold():
+    small = Limits(max_sentence_tokens=3, max_batch=2, max_request_tokens=6)
+    request = parse_request(b"a\nb c d e\n", TEXT, small)  # windows.split tags line 2 in pieces
+    assert request.sentences == ["a", "b c d e"] and request.refused == {}
+    assert parse_request(b'"a"\n["b", "c", "d", "e"]\n', JSONL, small).sentences[1] == ["b", "c", "d", "e"]
+    assert status(b"a\nb\nc\n", TEXT, small) == (413, "3 sentences in one request; the limit is 2 "
+                                                       "(NER_TAGGER_MAX_BATCH)")
+    assert status(b"a b c\nb c d e\n", TEXT, small)[0] == 413
+    assert status(b'["b c d e"]', JSON, small) == (400, "sentence 0: 4 tokens; the limit is 3 "
+                                                        "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
 
 
 def test_batch_transform_lifts_the_per_request_limits_to_the_payload_size():

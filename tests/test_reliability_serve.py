@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import string
+import time
 
 import pytest
 from container_harness import REPO, Server, request
@@ -201,3 +202,69 @@ def test_body_limit_holds_for_chunked_uploads(server):
     status, message = error(post(server, b" " * 30001, JSON, chunked=True))
     assert status == 413 and "NER_TAGGER_MAX_BODY_BYTES" in message
     assert post(server, json.dumps(["Alice met Bob"]).encode(), JSON, chunked=True)[0] == 200
+
+
+# ----- time -----
+
+# Loaded by every Python that `serve` starts (on PYTHONPATH): once a gunicorn worker imports the model code,
+# each sentence holding the word "slowly" takes the model a second more, as a big batch on a busy CPU would.
+# The master never imports that module, so it stays free of TensorFlow.
+SLOW_MODEL = """
+import importlib.util, sys, time
+
+class SlowModel:
+    def find_spec(self, name, path=None, target=None):
+        if name != "ner_tagger.exported_model":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            predict = module.Predictor.predict_text
+
+            def slow(self, texts, scores=True):
+                time.sleep(sum(1.0 for text in texts if "slowly" in text))
+                return predict(self, texts, scores)
+
+            module.Predictor.predict_text = slow
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, SlowModel())
+"""
+WORKER_TIMEOUT = 12  # gunicorn --timeout: long enough for a worker to boot (TensorFlow, the model)
+
+
+@pytest.fixture(scope="module")
+def slow_server(trained, tmp_path_factory):
+    root = tmp_path_factory.mktemp("opt_ml_slow")
+    shutil.copytree(trained["export"], root / "model")
+    site = root / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_MODEL, encoding="utf-8")
+    server = Server(str(root), workers=1, SAGEMAKER_MODEL_SERVER_TIMEOUT=WORKER_TIMEOUT, NER_TAGGER_PREDICT_BATCH=1,
+                    PYTHONPATH=os.pathsep.join([str(site), REPO, os.environ.get("PYTHONPATH", "")]))
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()
+
+
+def test_a_request_over_the_worker_timeout_is_a_json_503_and_the_worker_lives(slow_server):
+    workers = slow_server.workers()
+    body = json.dumps([f"Alice left slowly {i}" for i in range(30)]).encode()  # 30 s of model time
+    began = time.monotonic()
+    status, data = post(slow_server, body, JSON)
+    waited = time.monotonic() - began
+    assert status == 503, data[:300]
+    answer = json.loads(data)
+    assert answer["status"] == 503 and f"SAGEMAKER_MODEL_SERVER_TIMEOUT={WORKER_TIMEOUT}" in answer["error"]
+    assert "of 30 sentences tagged" in answer["error"]
+    assert waited < WORKER_TIMEOUT
+    status, data = post(slow_server, json.dumps(["Alice met Bob"]).encode(), JSON)
+    assert status == 200 and json.loads(data)["predictions"][0]["tokens"] == ["Alice", "met", "Bob"]
+    assert slow_server.workers() == workers
+    assert "WORKER TIMEOUT" not in slow_server.output()

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from ner_tagger import export
 from ner_tagger.container.app import InvocationsApp
-from ner_tagger.container.payload import RequestError
+from ner_tagger.container.payload import Limits, RequestError
 from ner_tagger.exported_model import Predictor
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
@@ -202,3 +202,22 @@ def test_serving_errors_are_raised(monkeypatch):
     monkeypatch.setattr(inference, "requests", types.SimpleNamespace(post=lambda url, data, timeout: response))
     with pytest.raises(ValueError, match="bad input"):
         inference.handler(io.BytesIO(b"Alice"), _context("text/plain"))
+
+
+def test_a_transform_mini_batch_with_a_long_and_a_malformed_record_answers_every_line(tf_serving, byoc,
+                                                                                       monkeypatch):
+    record = " ".join(["Alice met Bob in Quebec City ."] * 8)  # 56 tokens, 247 characters
+    whole = _tf_serving_answer(json.dumps([record]).encode(), JSON)["predictions"][0]  # within the limits
+    monkeypatch.setenv("NER_TAGGER_MAX_SENTENCE_TOKENS", "16")
+    monkeypatch.setenv("NER_TAGGER_MAX_SENTENCE_CHARS", "90")
+    body = "\n".join([json.dumps(record), '{"text": ', json.dumps(record.split()), '"Eve works for Initech ."',
+                      ""]).encode()
+    answer = _tf_serving_answer(body, JSONL)
+    assert answer == _byoc_answer(InvocationsApp(byoc.predictor, Limits.from_env()), body, JSONL)
+    text, error, tokens, short = answer["lines"]
+    assert error["line"] == 2 and error["error"].startswith("line 2: invalid JSON")
+    for windowed in (text, tokens):
+        assert windowed["windows"] > 1 and windowed["tokens"] == whole["tokens"]
+        assert all(record[e["start"]:e["end"]] == e["text"] for e in windowed["entities"])
+    assert text["tags"] == whole["tags"]  # the overlap gave each window enough context
+    assert "windows" not in short and short["tokens"] == ["Eve", "works", "for", "Initech", "."]

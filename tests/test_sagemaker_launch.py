@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 import sagemaker_harness as harness
 
+from ner_tagger import channels
 from ner_tagger.errors import HParamsError
 from ner_tagger.sagemaker import launch, metric_definitions
 
@@ -91,7 +92,7 @@ def test_training_job_request(config, session, staged):
     expected = harness.sdk_hyperparameters(config["hyperparameters"], "s3://x", job="ner-job-1")
     assert {k: hps[k] for k in config["hyperparameters"]} == {k: expected[k] for k in config["hyperparameters"]}
     assert hps["tag_scheme"] == '"auto"' and hps["sagemaker_program"] == '"train_entry.py"'
-    assert json.loads(hps["model_dir"]).startswith("s3://")
+    assert "model_dir" not in hps  # model_dir=False (tests/test_sagemaker_network_isolation.py)
     uploads = [c for c in session.mock_calls if "upload_file" in str(c)]
     assert uploads  # sourcedir.tar.gz (the staged folder) went to the (mocked) S3
     # Under the config's code_location, not at the root of the output bucket (the SDK's default).
@@ -375,3 +376,154 @@ def test_dry_run_shows_the_tensorboard_prefix(capsys, staged):
     definition = json.loads(capsys.readouterr().out)
     assert definition["tensorboard_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/tensorboard/ner-dry-tb"
     assert definition["transform"]["data"] == "s3://b/in/"
+
+
+def test_request_has_no_model_dir_profiler_or_debugger_hook(config, session, staged):
+    """No s3:// model_dir: the toolkit's main would ask S3 for its bucket's region (GetBucketLocation), which a
+    job under network isolation cannot reach. No profiler or debugger hook: the TF 2.14 images have no smdebug.
+    What the SDK would send, for a single host and for parameter-server jobs."""
+    for changes in ({}, {"distribution": "parameter_server", "instance_count": 2}):
+        estimator = launch.make_estimator(dict(config, **changes), ROLE, session, job_name="ner-job-nd",
+                                          source_dir=staged)
+        assert estimator.model_dir is False
+        assert (estimator.disable_profiler, estimator.debugger_hook_config) == (True, False)
+        estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name=estimator.ner_job_name)
+        request = session.train.call_args.kwargs
+        assert "model_dir" not in request["hyperparameters"]
+        assert "debugger_hook_config" not in request and not request.get("debugger_rule_configs")
+        assert request["profiler_config"] == {"DisableProfiler": True}
+        assert not request.get("profiler_rule_configs")
+
+
+def test_region_is_honoured_for_a_launch(monkeypatch, staged, config):
+    """--region builds the SDK session on a boto3 session for that region, for a real launch too: the
+    training image and every API call are that region's."""
+    from sagemaker.tensorflow import TensorFlow
+
+    estimator_cls = mock.MagicMock(name="TensorFlow")
+    monkeypatch.setattr("sagemaker.tensorflow.TensorFlow", estimator_cls)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert launch_sagemaker.main(["--config", CONFIG, "--role", ROLE, "--training", "s3://b/data", "--no-deploy",
+                                  "--job_name", "ner-job-eu", "--source-dir", staged, "--region", "eu-west-2"]) == 0
+    session = estimator_cls.call_args.kwargs["sagemaker_session"]
+    assert session.boto_region_name == "eu-west-2" and session.boto_session.region_name == "eu-west-2"
+    # That session (AWS itself mocked: its SageMaker client and S3) under the real SDK: the request's image.
+    monkeypatch.setattr("sagemaker.tensorflow.TensorFlow", TensorFlow)
+    session.sagemaker_client, session.s3_resource = mock.MagicMock(name="sagemaker"), mock.MagicMock(name="s3")
+    estimator = launch.make_estimator(config, ROLE, session, job_name="ner-job-eu", source_dir=staged)
+    estimator.fit({"training": "s3://b/data"}, wait=False, job_name=estimator.ner_job_name)
+    request = session.sagemaker_client.create_training_job.call_args.kwargs
+    assert request["AlgorithmSpecification"]["TrainingImage"] == \
+        "763104351884.dkr.ecr.eu-west-2.amazonaws.com/tensorflow-training:2.14-cpu-py310"
+    assert "DebugHookConfig" not in request and request["ProfilerConfig"] == {"DisableProfiler": True}
+
+
+def test_several_instances_need_a_distribution(config, session, staged, tmp_path):
+    """instance_count > 1 with no distribution would run N independent trainings into one output."""
+    path = tmp_path / "cluster.json"
+    path.write_text(json.dumps(dict(config, instance_count=3, distribution=None)))
+    with pytest.raises(HParamsError, match=r"cluster\.json: instance_count=3 with no distribution: each host would "
+                                           r"train its own model.*\"distribution\": \"parameter_server\""):
+        launch.load_config(str(path))
+    with pytest.raises(HParamsError, match="instance_count=2 with no distribution"):
+        launch.make_estimator(dict(config, instance_count=2), ROLE, session, source_dir=staged)
+    path.write_text(json.dumps(dict(config, instance_count=0)))
+    with pytest.raises(HParamsError, match="instance_count=0: must be a positive integer"):
+        launch.load_config(str(path))
+    path.write_text(json.dumps(dict(config, instance_count=2, distribution="parameter_server")))
+    assert launch.load_config(str(path))["instance_count"] == 2
+
+
+def test_the_launcher_checks_the_channel_table_every_door_reads(tmp_path, capsys, staged):
+    assert launch.CHANNELS == channels.NAMES
+    config = launch.load_config(CONFIG)
+    for name in channels.NAMES:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(dict(config, inputs={name: "s3://b/x"})))
+        assert launch.load_config(str(path))["inputs"] == {name: "s3://b/x"}
+    path = tmp_path / "both.json"
+    path.write_text(json.dumps(dict(config, inputs={"training": "s3://b/a", "train": "s3://b/b"})))
+    with pytest.raises(HParamsError, match=r"both\.json: inputs: channels 'training' and 'train' both hold the "
+                                           r"training data"):
+        launch.load_config(str(path))
+    # The command line's --training and a config's "train" would be two training channels as well.
+    path.write_text(json.dumps(dict(config, inputs={"train": "s3://b/a", "validation": "s3://b/v"})))
+    argv = ["--config", str(path), "--role", ROLE, "--dry-run", "--source-dir", staged]
+    assert launch_sagemaker.main(argv + ["--training", "s3://b/t"]) == 2
+    assert "channels 'training' and 'train' both hold the training data" in capsys.readouterr().err
+    assert launch_sagemaker.main(argv) == 0  # "train" is a training channel: no --training needed
+    assert json.loads(capsys.readouterr().out)["inputs"] == {"train": "s3://b/a", "validation": "s3://b/v"}
+
+
+def describe_jobs(session, jobs):
+    """DescribeTrainingJob answers (AWS mocked) for the named jobs, and a finished model for any other."""
+    def describe(TrainingJobName):
+        return jobs.get(TrainingJobName, {"ModelArtifacts": {"S3ModelArtifacts": f"s3://b/{TrainingJobName}/m.tgz"}})
+    session.sagemaker_client.describe_training_job.side_effect = describe
+
+
+RESUME_ARGS = ["--config", CONFIG, "--role", ROLE, "--training", "s3://b/data", "--no-deploy"]
+
+
+def test_resume_from_continues_the_old_jobs_checkpoints(session, staged):
+    """The new job gets the old job's checkpoint prefix (SageMaker restores it into /opt/ml/checkpoints) and
+    resume_from = the old job's folder in it, as the SDK sends them."""
+    describe_jobs(session, {"ner-old-1": {"CheckpointConfig": {"S3Uri": "s3://b/ckpt/ner-old-1"},
+                                          "HyperParameters": {"epochs": "40"}}})
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--job_name", "ner-new-1",
+                                                "--resume-from", "ner-old-1"], session=session) == 0
+    session.sagemaker_client.describe_training_job.assert_any_call(TrainingJobName="ner-old-1")
+    request = session.train.call_args.kwargs
+    assert request["job_name"] == "ner-new-1"
+    assert request["checkpoint_s3_uri"] == "s3://b/ckpt/ner-old-1"
+    assert request["hyperparameters"]["resume_from"] == '"ner-old-1"'
+
+
+def test_resuming_a_resumed_job_continues_the_first_jobs_folder(session, staged):
+    describe_jobs(session, {"ner-new-1": {"CheckpointConfig": {"S3Uri": "s3://b/ckpt/ner-old-1"},
+                                          "HyperParameters": {"resume_from": '"ner-old-1"'}}})
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--job_name", "ner-new-2",
+                                                "--resume-from", "ner-new-1"], session=session) == 0
+    request = session.train.call_args.kwargs
+    assert request["checkpoint_s3_uri"] == "s3://b/ckpt/ner-old-1"
+    assert request["hyperparameters"]["resume_from"] == '"ner-old-1"'
+
+
+def test_resume_from_refusals(session, staged, tmp_path, capsys):
+    describe_jobs(session, {"ner-nockpt": {"HyperParameters": {}}})
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "ner-nockpt"],
+                                 session=session) == 2
+    assert "ner-nockpt: the job has no CheckpointConfig" in capsys.readouterr().err
+    from botocore.exceptions import ClientError
+
+    session.sagemaker_client.describe_training_job.side_effect = ClientError(
+        {"Error": {"Code": "ValidationException", "Message": "Requested resource not found."}}, "DescribeTrainingJob")
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "ner-gone"],
+                                 session=session) == 2
+    assert "ner-gone: An error occurred (ValidationException)" in capsys.readouterr().err
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "../etc"],
+                                 session=session) == 2
+    assert "'../etc' is not a SageMaker training job name" in capsys.readouterr().err
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--resume-from", "ner-old-1", "--tune"],
+                                 session=session) == 2
+    assert "--resume-from with --tune: every trial" in capsys.readouterr().err
+    local = tmp_path / "local.json"
+    local.write_text(json.dumps(dict(launch.load_config(CONFIG), instance_type="local")))
+    assert launch_sagemaker.main(["--config", str(local)] + RESUME_ARGS[2:] + ["--source-dir", staged,
+                                                                               "--resume-from", "ner-old-1"],
+                                 session=session) == 2
+    assert "instance type 'local'" in capsys.readouterr().err
+    session.train.assert_not_called()
+    assert session.sagemaker_client.describe_training_job.call_args_list == \
+        [mock.call(TrainingJobName="ner-nockpt"), mock.call(TrainingJobName="ner-gone")]
+
+
+def test_dry_run_of_a_resumed_job_asks_no_aws(session, staged, capsys):
+    assert launch_sagemaker.main(RESUME_ARGS + ["--source-dir", staged, "--job_name", "ner-new-3", "--dry-run",
+                                                "--resume-from", "ner-old-3"], session=session) == 0
+    definition = json.loads(capsys.readouterr().out)
+    assert definition["checkpoint_s3_uri"] == "s3://YOUR-BUCKET/ner-tagger/checkpoints/ner-old-3"
+    assert definition["hyperparameters"]["resume_from"] == '"ner-old-3"'
+    assert "dry run: AWS not asked" in definition["resume"]["found_by"]
+    session.sagemaker_client.describe_training_job.assert_not_called()
+    session.train.assert_not_called()

@@ -202,3 +202,71 @@ def test_tensorboard_summaries_land_where_sagemaker_collects_them(jobs):
     assert {"f1", "precision", "recall", "loss", "f1/PER", "f1/LOC", "f1/ORG"} <= set(dev)
     # Both jobs (the first, and the restarted one that resumed at step 100) wrote their evaluations.
     assert [step for step, _ in dev["f1"]] == [100, 150]
+
+
+def test_model_dirs_the_platform_makes_up_mean_none_given():
+    """SDK v2's s3:// default, and the toolkit's rewrite for a tuning trial with no model_dir
+    (``"{}/{}/model".format(None, job)``); tests/test_sagemaker_network_isolation.py runs both for real."""
+    from ner_tagger.sagemaker.script_mode import requested_model_dir
+
+    for made_up in ("s3://ner-bucket/ner-job/model", "None/ner-tune-001-0a1b2c3d/model", "", None):
+        assert requested_model_dir(made_up) is None
+    for asked in ("/opt/ml/checkpoints/x", "runs/ckpt", "None/a/b/model", "None"):
+        assert requested_model_dir(asked) == asked
+
+
+def entry_env(monkeypatch, base, hosts=("algo-1",), **channel_dirs):
+    """The environment the toolkit gives the entry point on a temporary /opt/ml; no TF_CONFIG."""
+    for key in [k for k in os.environ if k.startswith(("SM_", "TF_CONFIG"))]:
+        monkeypatch.delenv(key)
+    for folder in ("model", "output/data"):
+        os.makedirs(os.path.join(base, folder), exist_ok=True)
+    env = dict(SAGEMAKER_BASE_DIR=str(base), SM_MODEL_DIR=os.path.join(base, "model"),
+               SM_OUTPUT_DATA_DIR=os.path.join(base, "output/data"), SM_HPS="{}", SM_HOSTS=json.dumps(hosts),
+               SM_CURRENT_HOST=hosts[0], **{f"SM_CHANNEL_{k.upper()}": v for k, v in channel_dirs.items()})
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+TINY_FLAGS = [a for k, v in dict(TINY, max_steps=20, eval_every_steps=20).items() for a in (f"--{k}", str(v))]
+
+
+def test_train_and_validation_channels_are_read(tmp_path, monkeypatch):
+    """The launcher accepts ``train`` and ``validation`` (ner_tagger.channels); the job reads both."""
+    from ner_tagger.sagemaker import script_mode
+
+    train_dir, validation_dir = tmp_path / "train", tmp_path / "validation"
+    train_dir.mkdir(), validation_dir.mkdir()
+    write_conll(train_dir / "train.txt", synthetic_sentences(100, 1))
+    write_conll(validation_dir / "dev.txt", synthetic_sentences(20, 2))
+    base = tmp_path / "opt_ml"
+    entry_env(monkeypatch, base, train=str(train_dir), validation=str(validation_dir))
+    assert script_mode.main(TINY_FLAGS) == 0, (base / "output" / "failure").read_text()
+    with open(base / "output" / "data" / "eval_report.json", encoding="utf-8") as fh:
+        files = json.load(fh)["files"]
+    assert (files["train"], files["dev"]) == (str(train_dir / "train.txt"), str(validation_dir / "dev.txt"))
+
+
+def test_two_channels_for_one_role_fail_the_job_naming_both(tmp_path, monkeypatch, data_dir):
+    from ner_tagger.sagemaker import script_mode
+
+    base = tmp_path / "opt_ml"
+    entry_env(monkeypatch, base, training=data_dir, train=data_dir)
+    assert script_mode.main(TINY_FLAGS) == 2
+    assert "channels 'training' and 'train' both hold the training data" in \
+        (base / "output" / "failure").read_text()
+    assert not os.listdir(base / "model")
+
+
+def test_several_hosts_without_tf_config_are_refused(tmp_path, monkeypatch, data_dir):
+    """instance_count 2 with no distribution: the toolkit builds no TF_CONFIG, and each host would train its
+    own model into the same output."""
+    from ner_tagger.sagemaker import script_mode
+
+    base = tmp_path / "opt_ml"
+    entry_env(monkeypatch, base, hosts=("algo-1", "algo-2"), training=data_dir)
+    assert script_mode.main(TINY_FLAGS) == 2
+    failure = (base / "output" / "failure").read_text()
+    assert "2 hosts (algo-1, algo-2) but no TF_CONFIG: each host would train its own model" in failure
+    assert '"parameter_server"' in failure
+    assert not os.listdir(base / "model")

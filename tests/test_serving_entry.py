@@ -1,11 +1,21 @@
 """``serving_entry/inference.py`` as the TF Serving container runs it: ``code/inference.py`` beside
-``code/lib/ner_tagger`` (what ``launch.make_model`` ships), in a Python without TensorFlow or numpy."""
+``code/lib/ner_tagger`` (what ``launch.make_model`` ships), in a Python without TensorFlow or numpy; and
+its time budget against a slow stand-in TF Serving on a real socket."""
+import http.server
+import importlib.util
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+import types
 
+import pytest
+
+from ner_tagger.container.payload import RequestError
 from ner_tagger.sagemaker import launch
 
 # Run in the container's layout: both folders on the path (gunicorn --pythonpath code,code/lib), imports of
@@ -66,7 +76,8 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
     assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.tagging",
                                   "ner_tagger.container", "ner_tagger.container.payload",
-                                  "ner_tagger.container.media"}
+                                  "ner_tagger.container.media", "ner_tagger.container.records",
+                                  "ner_tagger.container.windows", "ner_tagger.container.deadline"}
 
 
 def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):
@@ -77,3 +88,105 @@ def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):
     assert os.path.basename(package) == "ner_tagger"  # the SDK copies it to code/lib/ner_tagger
     shipped = {os.path.relpath(os.path.join(d, f), package) for d, _, files in os.walk(package) for f in files}
     assert shipped == set(launch.SERVE_MODULES)
+
+
+# ----- time: the handler answers before the container's gunicorn would cut the request off -----
+
+class SlowTFServing:
+    """A stand-in TF Serving REST API on a real loopback socket that waits ``delay`` seconds per call, then
+    answers like the stub above (each whitespace token tagged, capitalised ones as PER)."""
+
+    def __init__(self, delay):
+        self.delay, self.calls, self.release = delay, 0, threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.calls += 1
+                outer.release.wait(outer.delay)
+                rows = [t.split() for t in request["inputs"]["text"]]
+                width = max(len(r) for r in rows)
+                outputs = {"tokens": [r + [""] * (width - len(r)) for r in rows], "lengths": [len(r) for r in rows],
+                           "tags": [["B-PER" if t[:1].isupper() else "O" for t in r] + ["O"] * (width - len(r))
+                                    for r in rows],
+                           "scores": [[1.0] * width for _ in rows], "sequence_score": [1.0 for _ in rows]}
+                data = json.dumps({"outputs": outputs}).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the handler stopped waiting
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/models/model:predict"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _inference_module():
+    spec = importlib.util.spec_from_file_location("inference_under_test",
+                                                  os.path.join(launch.SERVE_SOURCE, launch.SERVE_ENTRY))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _context(url, content_type="application/json"):
+    return types.SimpleNamespace(rest_uri=url, request_content_type=content_type, accept_header="application/json")
+
+
+def test_a_slow_tf_serving_gets_a_clear_error_before_the_gunicorn_timeout(monkeypatch):
+    monkeypatch.setenv("SAGEMAKER_GUNICORN_TIMEOUT_SECONDS", "3")  # budget: 3 s less 1 s
+    monkeypatch.delenv("SAGEMAKER_BATCH", raising=False)
+    monkeypatch.delenv("SAGEMAKER_MAX_PAYLOAD_IN_MB", raising=False)
+    inference = _inference_module()
+    tf_serving = SlowTFServing(delay=6)  # longer than gunicorn's 3 s
+    try:
+        began = time.monotonic()
+        with pytest.raises(RequestError) as err:
+            inference.handler(io.BytesIO(b'{"instances": ["Alice met Bob"]}'), _context(tf_serving.url))
+        waited = time.monotonic() - began
+    finally:
+        tf_serving.close()
+    assert waited < 3, waited  # answered before gunicorn (sync) or nginx would cut the request off
+    assert err.value.status == 503
+    # The container answers a handler's exception as 500 {"error": str(exception)}: this text.
+    assert "SAGEMAKER_GUNICORN_TIMEOUT_SECONDS=3" in str(err.value) and "0 of 1 sentences tagged" in str(err.value)
+
+
+def test_the_deadline_covers_the_whole_request_not_each_tf_serving_call(monkeypatch):
+    monkeypatch.setenv("SAGEMAKER_GUNICORN_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("NER_TAGGER_PREDICT_BATCH", "1")
+    inference = _inference_module()
+    tf_serving = SlowTFServing(delay=0.5)  # each call well within the budget, ten of them well over it
+    try:
+        began = time.monotonic()
+        with pytest.raises(RequestError, match="of 10 sentences tagged"):
+            inference.handler(io.BytesIO(json.dumps([f"Name{i} left" for i in range(10)]).encode()),
+                              _context(tf_serving.url))
+        waited = time.monotonic() - began
+    finally:
+        tf_serving.close()
+    assert waited < 3 and 1 <= tf_serving.calls < 10
+
+
+def test_the_budget_follows_the_containers_timeouts_and_the_launchers_transform_settings():
+    inference = _inference_module()
+    assert inference.request_budget_s({}) == 27  # the container's default 30 s gunicorn timeout
+    assert inference.request_budget_s({"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": "120"}) == 54  # real time: 60 s
+    transform = dict(launch.TRANSFORM_ENV, SAGEMAKER_BATCH="true")
+    assert inference.request_budget_s(transform) == 540 < launch.TRANSFORM_TIMEOUT_S
+    assert int(launch.TRANSFORM_ENV["SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS"]) >= \
+        int(launch.TRANSFORM_ENV["SAGEMAKER_GUNICORN_TIMEOUT_SECONDS"])

@@ -140,3 +140,17 @@ def test_sigterm_exits_143_telling_how_to_resume(dirs, monkeypatch, capsys, mode
         assert "run the same command again to resume" in err
     else:
         assert re.search(r"run the same command with --model_dir \S+ again to resume", err)
+
+
+def test_channel_defaults_read_every_name_the_launcher_accepts(monkeypatch, tmp_path, capsys):
+    """A job launched with ``train`` and ``validation`` channels (the launcher accepts them: the shared table,
+    ner_tagger.channels) gets its data and dev folders from the toolkit's SM_CHANNEL_TRAIN/_VALIDATION."""
+    for key in [k for k in os.environ if k.startswith("SM_CHANNEL_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")
+    monkeypatch.setenv("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation")
+    args = train.build_parser().parse_args([])
+    assert (args.data_dir, args.eval_dir) == ("/opt/ml/input/data/train", "/opt/ml/input/data/validation")
+    monkeypatch.setenv("SM_CHANNEL_TRAINING", str(tmp_path))
+    assert train.main(["--export_dir", str(tmp_path / "export")]) == 2
+    assert "channels 'training' and 'train' both hold the training data" in capsys.readouterr().err

@@ -12,22 +12,28 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.h
 - ``GET /execution-parameters``: what batch transform should send (SageMaker asks once at start).
 
 Every error is JSON ``{"error": message, "status": code}``; a bad request never raises out of the app, so
-a client cannot kill a worker. No TensorFlow here: the predictor is handed in.
+a client cannot kill a worker. Nor can a slow one: the model runs in chunks of ``batch_size`` sentences
+within the request's time budget (:mod:`ner_tagger.container.deadline`, from gunicorn's ``--timeout``),
+and a request that would outlast it is answered 503 before gunicorn would kill the worker. A line-format
+request is answered record by record (:mod:`ner_tagger.container.records`). No TensorFlow here: the
+predictor is handed in.
 """
 import json
 import logging
 import traceback
-from typing import Callable, List, NamedTuple
+from typing import Callable, List, NamedTuple, Optional
 
 from ner_tagger import answers
-from ner_tagger.container import media
+from ner_tagger.container import media, records
+from ner_tagger.container.deadline import Deadline, chunked
 from ner_tagger.container.payload import Limits, RequestError, Sentence, parse_request
 
 log = logging.getLogger("ner_tagger.serve")
 JSON = "application/json"
 STATUS = {200: "200 OK", 400: "400 Bad Request", 404: "404 Not Found", 405: "405 Method Not Allowed",
           406: "406 Not Acceptable", 413: "413 Content Too Large", 415: "415 Unsupported Media Type",
-          500: "500 Internal Server Error"}
+          500: "500 Internal Server Error", 503: "503 Service Unavailable"}
+DEADLINE = "ner_tagger.deadline"  # the request's Deadline, in its WSGI environ
 
 
 class Rendered(NamedTuple):
@@ -37,13 +43,22 @@ class Rendered(NamedTuple):
 
 
 class InvocationsApp:
-    def __init__(self, predictor, limits: Limits = None, workers: int = 1):
+    """``budget_s``: seconds a request may take (None: no limit), set by ``budget_setting`` (named in the
+    error); ``batch_size``: sentences per model call, the deadline checked between calls."""
+
+    def __init__(self, predictor, limits: Limits = None, workers: int = 1, budget_s: Optional[float] = None,
+                 budget_setting: str = "", batch_size: int = 128):
         self.predictor, self.limits, self.workers = predictor, limits or Limits(), workers
+        self.budget_s, self.budget_setting, self.batch_size = budget_s, budget_setting, batch_size
 
     def __call__(self, environ, start_response):
+        # The budget runs from here: gunicorn's clock for a sync worker includes reading the body.
+        environ[DEADLINE] = Deadline(self.budget_s, self.budget_setting)
         try:
             status, body = self.route(environ)
         except RequestError as err:
+            if err.status >= 500:
+                log.warning("invocation refused: %s", err.message)
             status, body = err.status, {"error": err.message, "status": err.status}
         except Exception:  # noqa: BLE001 - a model failure answers 500 and the worker lives on
             log.error("invocation failed:\n%s", traceback.format_exc())
@@ -78,7 +93,11 @@ class InvocationsApp:
         answer_type = media.response_type(environ.get("HTTP_ACCEPT", ""), content_type)
         body = self.read_body(environ)
         request = parse_request(body, content_type, self.limits)
-        answered = self.predict(request.sentences, request.scores)
+        deadline = environ.get(DEADLINE) or Deadline(None)
+        if request.records:
+            answered = records.answer(request, self.limits, lambda pieces: self.predict(pieces, True, deadline))
+        else:
+            answered = self.predict(request.sentences, request.scores, deadline)
         return 200, Rendered(media.render(answered, request.key, answer_type), answer_type)
 
     def read_body(self, environ) -> bytes:
@@ -98,10 +117,16 @@ class InvocationsApp:
             raise RequestError(413, f"body over {limit} bytes (NER_TAGGER_MAX_BODY_BYTES)")
         return body
 
-    def predict(self, sentences: List[Sentence], scores: bool = True) -> List[dict]:
-        return answers.in_request_order(sentences, lambda texts: self.predictor.predict_text(texts, scores=scores),
-                                        lambda rows: self.predictor.predict_tokens(rows, scores=scores), scores)
+    def predict(self, sentences: List[Sentence], scores: bool = True, deadline: Deadline = None) -> List[dict]:
+        deadline, size = deadline or Deadline(None), self.batch_size
+        return answers.in_request_order(
+            sentences,
+            lambda texts: chunked(texts, size, lambda c: self.predictor.predict_text(c, scores=scores), deadline),
+            lambda rows: chunked(rows, size, lambda c: self.predictor.predict_tokens(c, scores=scores), deadline),
+            scores)
 
 
-def create(load_predictor: Callable[[], object], limits: Limits = None, workers: int = 1) -> InvocationsApp:
-    return InvocationsApp(load_predictor(), limits or Limits.from_env(), workers)
+def create(load_predictor: Callable[[], object], limits: Limits = None, workers: int = 1,
+           budget_s: Optional[float] = None, budget_setting: str = "", batch_size: int = 128) -> InvocationsApp:
+    return InvocationsApp(load_predictor(), limits or Limits.from_env(), workers, budget_s, budget_setting,
+                          batch_size)

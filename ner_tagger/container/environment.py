@@ -8,9 +8,10 @@
 "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}``; the data is in
 ``/opt/ml/input/data/<channel>/``.
 
-Channels: ``training`` (or ``train``) holds the train file and usually the dev file; an optional
-``eval``/``validation``/``dev`` channel holds the dev file instead; an optional ``embeddings`` channel holds
-one pretrained vectors file.
+Channels, by the table every door reads (:mod:`ner_tagger.channels`): ``training`` (or ``train``) holds the
+train file and usually the dev file; an optional ``eval``/``validation``/``dev`` channel holds the dev file
+instead; an optional ``embeddings`` channel holds one pretrained vectors file. Two channels for one role are
+refused, naming both; the SDK's own channels (``code``, ``sm_drivers``) are ignored.
 """
 import dataclasses
 import json
@@ -18,13 +19,13 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from ner_tagger import cluster
+from ner_tagger import channels, cluster
 from ner_tagger.errors import DataError, NerTaggerError
 from ner_tagger.opt_ml import MLPaths, refuse_sharded_channels
 
-TRAINING_CHANNELS = ("training", "train")
-EVAL_CHANNELS = ("eval", "validation", "dev")
-EMBEDDINGS_CHANNELS = ("embeddings",)
+TRAINING_CHANNELS = channels.ROLES["training"]
+EVAL_CHANNELS = channels.ROLES["eval"]
+EMBEDDINGS_CHANNELS = channels.ROLES["embeddings"]
 # CreateTrainingJob's ChannelName pattern; anything else (``..``, ``a/b``) could lead out of input/data.
 CHANNEL_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -107,25 +108,20 @@ def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) ->
         if not os.path.isdir(paths.channel(name)):
             raise DataError(f"channel {name!r} is declared in inputdataconfig.json but its folder is missing",
                             paths.channel(name))
-    training = _first_existing(paths, TRAINING_CHANNELS, declared)
-    if training is None:
+    # Declared channels when there is an inputdataconfig.json (an undeclared folder is not the job's),
+    # else whatever folders exist (a run outside SageMaker).
+    names = [n for n in (declared or _present(paths)) if os.path.isdir(paths.channel(n))]
+    folders = {role: paths.channel(name) for role, name in channels.assign(names).items()}
+    if "training" not in folders:
         raise DataError(f"no training channel: expected a folder named {' or '.join(TRAINING_CHANNELS)} "
                         f"(channels present: {', '.join(_present(paths)) or 'none'})", paths.data_dir)
-    return Channels(training, _first_existing(paths, EVAL_CHANNELS, declared),
-                    _first_existing(paths, EMBEDDINGS_CHANNELS, declared))
+    return Channels(folders["training"], folders.get("eval"), folders.get("embeddings"))
 
 
 def check_channel_name(name: str) -> None:
     if not isinstance(name, str) or not CHANNEL_NAME.fullmatch(name) or set(name) == {"."}:
         raise ConfigError(f"channel name {name!r} is not allowed: use letters, digits, '.', '-' and '_' "
                           "(at most 64), not '.' or '..'")
-
-
-def _first_existing(paths: MLPaths, names, declared) -> Optional[str]:
-    for name in names:
-        if (not declared or name in declared) and os.path.isdir(paths.channel(name)):
-            return paths.channel(name)
-    return None
 
 
 def _present(paths: MLPaths) -> List[str]:

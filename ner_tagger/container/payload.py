@@ -18,13 +18,19 @@ trailing ``\r`` is dropped; Unicode line separators inside a sentence do not spl
 Batch Transform), the body's final newline ends the last record rather than adding an empty one, and a
 blank line is a record of its own, answered with no tokens. Errors name the record's line, 1-based.
 
+A line-format body is a stream of records (what a Batch Transform job sends), so a record's problem stays
+that record's: a malformed record is listed in :attr:`Request.refused` and answered with an error object on
+its own line, and a record over the per-sentence limits is tagged in windows
+(:mod:`ner_tagger.container.records`). Only the body as a whole (size, content type, charset, record and
+token counts) is refused. A JSON body is one request: any problem refuses all of it.
+
 A JSON object (``application/json``) may also carry ``"scores": false``: the answers then leave out
 the per-token ``scores``, the sequence ``score`` and the entities' ``score``, and the model skips the
 CRF's forward-backward pass (the ``*_tags`` signatures, :mod:`ner_tagger.serving_signatures`). Default
 ``true``; the line formats always answer with scores (a record is a sentence, not a request).
 
-Every problem is a :class:`RequestError` carrying its HTTP status: 400 (malformed, or a sentence over its
-limit), 413 (body, batch or tokens per request over their limit), 415 (content type).
+Every problem is a :class:`RequestError` carrying its HTTP status: 400 (malformed, or in a JSON body a
+sentence over its limit), 413 (body, batch or tokens per request over their limit), 415 (content type).
 
 Standard library only (and :mod:`ner_tagger.answers`): the TF Serving endpoint's ``inference.py`` parses
 requests with this module too, shipped beside it, so both endpoints accept the same requests.
@@ -32,7 +38,7 @@ requests with this module too, shipped beside it, so both endpoints accept the s
 import dataclasses
 import json
 import os
-from typing import Callable, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from ner_tagger.answers import Sentence
 
@@ -82,6 +88,10 @@ class Request:
     sentences: List[Sentence]
     key: str              # the response's key: "predictions" or "outputs"
     scores: bool = True   # per-token and sequence scores wanted
+    # A line-format body: one answer per record, a long record in windows (ner_tagger.container.records).
+    records: bool = False
+    # Line formats: record index -> why that record cannot be tagged (its sentence is then "").
+    refused: Dict[int, RequestError] = dataclasses.field(default_factory=dict)
 
 
 # MaxPayloadInMB may be 0 (chunked bodies of any size); the CreateTransformJob API caps it at 100 otherwise.
@@ -120,6 +130,7 @@ def _batch_transform_limits(environ: Mapping[str, str]) -> dict:
 
 
 JSONLINES = ("application/jsonlines", "application/x-jsonlines")
+LINE_FORMATS = ("text/plain",) + JSONLINES
 SUPPORTED = "application/json, application/jsonlines or text/plain"
 
 
@@ -132,7 +143,8 @@ def parse(body: bytes, content_type: str, limits: Limits) -> Tuple[List[Sentence
 def parse_request(body: bytes, content_type: str, limits: Limits) -> Request:
     """The whole :class:`Request` from a body already read within ``max_body_bytes``."""
     media, params = _media_type(content_type)
-    if not body or not body.strip():
+    # In a line format a body of blank lines is blank records, each answered (with no tokens).
+    if not body or (media not in LINE_FORMATS and not body.strip()):
         raise RequestError(400, "empty request body")
     text = _decode(body, params.get("charset", "utf-8"))
     if media == "application/json":
@@ -140,13 +152,21 @@ def parse_request(body: bytes, content_type: str, limits: Limits) -> Request:
         check(request.sentences, limits)
         return request
     if media == "text/plain":
-        sentences = records(text)
+        parse_line = _from_text_line
     elif media in JSONLINES:
-        sentences = [_from_json_line(line, number) for number, line in enumerate(records(text), 1)]
+        parse_line = _from_json_line
     else:
         raise RequestError(415, f"unsupported content type {content_type!r}; use {SUPPORTED}")
-    check(sentences, limits, where=_line)
-    return Request(sentences, "predictions")
+    sentences, refused = [], {}
+    for index, line in enumerate(records(text)):
+        try:
+            sentence = parse_line(line, index + 1)
+            _check_unicode(sentence, _line(index))
+        except RequestError as err:
+            refused[index], sentence = err, ""
+        sentences.append(sentence)
+    check_size(sentences, limits)
+    return Request(sentences, "predictions", records=True, refused=refused)
 
 
 def records(text: str) -> List[str]:
@@ -159,6 +179,10 @@ def records(text: str) -> List[str]:
 
 def _line(index: int) -> str:
     return f"line {index + 1}"
+
+
+def _from_text_line(line: str, number: int) -> Sentence:
+    return line
 
 
 def _from_json_line(line: str, number: int) -> Sentence:
@@ -256,26 +280,42 @@ def _sentence_index(index: int) -> str:
     return f"sentence {index}"
 
 
+def token_count(sentence: Sentence) -> int:
+    """Tokens as the limits count them. For text, whitespace tokens: a lower bound, since the model's
+    splitter only adds splits (punctuation)."""
+    return len(sentence.split()) if isinstance(sentence, str) else len(sentence)
+
+
 def check(sentences: List[Sentence], limits: Limits, where: Callable[[int], str] = _sentence_index) -> None:
     """Raise :class:`RequestError` for the first limit ``sentences`` break; ``where(i)`` names sentence i."""
+    _check_count(sentences, limits)
+    for i, sentence in enumerate(sentences):
+        _check_unicode(sentence, where(i))
+        check_sentence(sentence, limits, where(i))
+    check_size(sentences, limits)
+
+
+def check_sentence(sentence: Sentence, limits: Limits, where: str) -> None:
+    """The per-sentence limits (characters, tokens); ``where`` names the sentence."""
+    if isinstance(sentence, str) and len(sentence) > limits.max_sentence_chars:
+        raise RequestError(400, f"{where}: {len(sentence)} characters; the limit is "
+                                f"{limits.max_sentence_chars} (NER_TAGGER_MAX_SENTENCE_CHARS)")
+    count = token_count(sentence)
+    if count > limits.max_sentence_tokens:
+        raise RequestError(400, f"{where}: {count} tokens; the limit is {limits.max_sentence_tokens} "
+                                "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
+
+
+def _check_count(sentences: List[Sentence], limits: Limits) -> None:
     if len(sentences) > limits.max_batch:
         raise RequestError(413, f"{len(sentences)} sentences in one request; the limit is {limits.max_batch} "
                                 "(NER_TAGGER_MAX_BATCH)")
-    total = 0
-    for i, sentence in enumerate(sentences):
-        _check_unicode(sentence, where(i))
-        if isinstance(sentence, str):
-            if len(sentence) > limits.max_sentence_chars:
-                raise RequestError(400, f"{where(i)}: {len(sentence)} characters; the limit is "
-                                        f"{limits.max_sentence_chars} (NER_TAGGER_MAX_SENTENCE_CHARS)")
-            # Whitespace tokens are a lower bound: the model's splitter only adds splits (punctuation).
-            count = len(sentence.split())
-        else:
-            count = len(sentence)
-        if count > limits.max_sentence_tokens:
-            raise RequestError(400, f"{where(i)}: {count} tokens; the limit is {limits.max_sentence_tokens} "
-                                    "(NER_TAGGER_MAX_SENTENCE_TOKENS)")
-        total += count
+
+
+def check_size(sentences: List[Sentence], limits: Limits) -> None:
+    """The per-request limits: how many sentences, how many tokens in all (413)."""
+    _check_count(sentences, limits)
+    total = sum(token_count(sentence) for sentence in sentences)
     if total > limits.max_request_tokens:
         raise RequestError(413, f"{total} tokens in one request; the limit is {limits.max_request_tokens} "
                                 "(NER_TAGGER_MAX_REQUEST_TOKENS)")

@@ -17,6 +17,7 @@ import pwd
 import sys
 from typing import List, Mapping, Optional
 
+from ner_tagger.container import deadline
 from ner_tagger.container.payload import Limits, batch_transform_payload_mb
 from ner_tagger.failure import EXIT_USER_ERROR
 from ner_tagger.opt_ml import MLPaths, has_saved_model
@@ -41,7 +42,9 @@ class ServeSettings:
     # SAGEMAKER_MODEL_SERVER_TIMEOUT: seconds a request may take before gunicorn restarts its worker.
     # Default 60 (a real-time invocation's limit), or in a Batch Transform container 600 (the default
     # InvocationsTimeoutInSeconds of a transform job, whose multi-MB mini-batches take minutes on a CPU).
+    # The app answers 503 before then (request_budget_s).
     timeout: int = 60
+    batch_transform: bool = False     # SAGEMAKER_BATCH / SAGEMAKER_MAX_PAYLOAD_IN_MB set
     # NER_TAGGER_TF_THREADS: TensorFlow intra-op threads per worker. Default cores / workers: TensorFlow
     # otherwise starts one thread per core in every worker, and N workers oversubscribe the CPU N times.
     tf_threads: int = 1
@@ -65,10 +68,22 @@ class ServeSettings:
                    workers=workers,
                    timeout=_int(environ, "SAGEMAKER_MODEL_SERVER_TIMEOUT",
                                 BATCH_TRANSFORM_TIMEOUT if batch else cls.timeout),
+                   batch_transform=batch,
                    tf_threads=_int(environ, "NER_TAGGER_TF_THREADS", max(1, cores // workers)),
                    batch_size=_int(environ, "NER_TAGGER_PREDICT_BATCH", cls.batch_size),
                    user=environ.get("NER_TAGGER_SERVE_USER", ""),
                    limits=limits)
+
+
+    @property
+    def request_budget_s(self) -> float:
+        """Seconds the app gives a request: gunicorn's timeout (and SageMaker's 60 s for a real-time
+        endpoint) less a margin, so the app answers before gunicorn kills the worker."""
+        return deadline.budget(self.timeout, self.batch_transform)
+
+    @property
+    def budget_setting(self) -> str:
+        return f"SAGEMAKER_MODEL_SERVER_TIMEOUT={self.timeout} less a margin"
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, high: Optional[int] = None) -> int:

@@ -25,19 +25,31 @@ this module.
   JSON lines in (``content_type``) and out (``accept``), assembled one output line per input line.
 - ``code_location`` defaults to ``output_path``: the SDK otherwise puts ``<job>/source/sourcedir.tar.gz``
   at the root of ``output_path``'s bucket (``EstimatorBase._stage_user_code_in_s3``).
+- ``model_dir=False``: the SDK then adds no ``model_dir`` hyperparameter (``s3://<output_path>/<job>/model``),
+  which the toolkit's ``main`` would hand to ``s3_utils.configure``, an S3 ``GetBucketLocation`` call with no
+  error handling: a job with ``enable_network_isolation=True`` (no S3 endpoint) or a role without that
+  permission would die before our code runs. We never write there (TensorFlow 2.14 has no S3 filesystem).
+- ``disable_profiler=True``, ``debugger_hook_config=False``: the TF 2.14 images have no smdebug; the SDK
+  would otherwise ask for a profiler and a debugger hook config.
+- ``instance_count`` > 1 needs ``"distribution": "parameter_server"``: without a distribution each host
+  trains its own model into the same output (:data:`INDEPENDENT_HOSTS`).
+- :func:`resume_from_job`: a new job that continues a stopped one's checkpoints (``--resume-from``).
 
 Nothing here imports TensorFlow: launching needs only the SageMaker SDK v2.
 
 The managed image is TF 2.14 / Python 3.10 (``tensorflow-training:2.14-cpu-py310`` or ``-gpu-``), the last
 TensorFlow line the estimator API runs on.
 """
+import dataclasses
 import json
 import os
+import re
 import shlex
 import shutil
 import tempfile
 from typing import Any, Dict, Optional
 
+from ner_tagger import channels
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import HParams
 from ner_tagger.sagemaker import metric_definitions, source
@@ -50,7 +62,7 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
 # an interpreter without site-packages).
 SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
-                 "container/media.py")
+                 "container/media.py", "container/records.py", "container/windows.py", "container/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
@@ -61,9 +73,13 @@ JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
 # checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
-# Channels the training job reads (train.py's SM_CHANNEL_* defaults, container/environment.py's folders):
-# training (train, dev, test files), eval or dev (a separate dev file), embeddings (one vectors file).
-CHANNELS = ("training", "train", "eval", "validation", "dev", "embeddings")
+# Channels the training job reads: the table every door reads (ner_tagger.channels).
+CHANNELS = channels.NAMES
+INDEPENDENT_HOSTS = ("instance_count={count} with no distribution: each host would train its own model from "
+                     "scratch and export it to the same output (N independent trainings billed as one). Set "
+                     '"distribution": "parameter_server" to train one model on {count} hosts, or instance_count 1')
+# SageMaker's training job name pattern (CreateTrainingJob's TrainingJobName).
+JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 JSONLINES = "application/jsonlines"
 # Batch Transform mini-batches of 1 MB (~10k tweet-sized lines), not the API's default 6: a 6 MB mini-batch
 # took 300 s on one worker of a busy 2-core machine (scripts/batch_transform_local.py), too near the 600 s
@@ -73,7 +89,9 @@ TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max
 TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 # The TF Serving container gives a request 30 s (gunicorn) behind a 60 s nginx read timeout
 # (SAGEMAKER_GUNICORN_TIMEOUT_SECONDS, SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS in its serve.py): too short
-# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default.
+# for a mini-batch of thousands of sentences. A transform job waits 600 s for an invocation by default
+# (InvocationsTimeoutInSeconds); inference.py reads the gunicorn setting and stops a mini-batch at 90% of it
+# (540 s) with an error, so nginx (kept >= gunicorn) and the job's 600 s never cut it off silently.
 TRANSFORM_TIMEOUT_S = 600
 TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
                  "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
@@ -93,16 +111,31 @@ def load_config(path: str) -> Dict[str, Any]:
             raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
+    check_cluster(config, path)
     check_transform(config.get("transform", {}), path)
     return config
 
 
 def check_channels(path: str, inputs: Dict[str, Any]) -> None:
-    """Only channels the job reads: another name would be downloaded and then ignored."""
+    """Only channels the job reads (:mod:`ner_tagger.channels`): another name would be downloaded and then
+    ignored; and one channel per role: the job refuses two (``training`` and ``train``)."""
     unknown = sorted(set(inputs) - set(CHANNELS))
     if unknown:
         raise HParamsError(f"{path}: inputs: unknown channel(s) {', '.join(map(repr, unknown))}; the job reads "
-                           f"{', '.join(CHANNELS)}")
+                           f"{channels.describe()}")
+    try:
+        channels.assign(inputs)
+    except channels.ChannelError as err:
+        raise HParamsError(f"{path}: inputs: {err}") from None
+
+
+def check_cluster(config: Dict[str, Any], path: str = "sagemaker config") -> None:
+    """Several instances only as one distributed job (:data:`INDEPENDENT_HOSTS`)."""
+    count = config.get("instance_count", 1)
+    if not isinstance(count, int) or count < 1:
+        raise HParamsError(f"{path}: instance_count={count!r}: must be a positive integer")
+    if count > 1 and not config.get("distribution"):
+        raise HParamsError(f"{path}: {INDEPENDENT_HOSTS.format(count=count)}")
 
 
 def check_transform(transform: Dict[str, Any], path: str) -> None:
@@ -153,25 +186,99 @@ def checkpoint_uri(config: Dict[str, Any], name: str) -> Optional[str]:
     return f"{prefix.rstrip('/')}/{name}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Resume:
+    """How a new job continues job ``job``'s checkpoints: SageMaker restores ``checkpoint_s3_uri`` into the
+    new job's ``/opt/ml/checkpoints``, and the hyperparameter ``resume_from`` = ``folder`` makes the container
+    keep its checkpoints in ``/opt/ml/checkpoints/<folder>`` (the folder the first job of the chain wrote)
+    instead of one named after the new job. ``found_by`` says where the two came from."""
+    job: str
+    checkpoint_s3_uri: str
+    folder: str
+    found_by: str
+
+
+def resume_from_job(session, job_name: str) -> Resume:
+    """Ask SageMaker (``DescribeTrainingJob``) where job ``job_name`` kept its checkpoints: its
+    ``CheckpointConfig.S3Uri``, and its own ``resume_from`` when it continued another job (so a chain keeps
+    writing the first job's folder). Raises :class:`HParamsError` when it has no checkpoints to resume."""
+    from botocore.exceptions import ClientError
+
+    _check_job_name(job_name)
+    try:
+        described = session.sagemaker_client.describe_training_job(TrainingJobName=job_name)
+    except ClientError as err:  # no such job in this region, or no permission to describe it
+        raise HParamsError(f"--resume-from {job_name}: {err}") from None
+    uri = (described.get("CheckpointConfig") or {}).get("S3Uri")
+    if not uri:
+        raise HParamsError(f"--resume-from {job_name}: the job has no CheckpointConfig (it ran without "
+                           f"checkpoint_s3_uri), so there is nothing to resume")
+    raw = (described.get("HyperParameters") or {}).get("resume_from")
+    folder = _json_string(raw) if raw else job_name
+    _check_job_name(folder, f"--resume-from {job_name}: its hyperparameter resume_from")
+    return Resume(job_name, uri, folder, f"DescribeTrainingJob({job_name}): CheckpointConfig.S3Uri and "
+                                         f"hyperparameter resume_from")
+
+
+def resume_by_rule(config: Dict[str, Any], job_name: str) -> Resume:
+    """What :func:`resume_from_job` would find for a job this launcher started, without asking AWS
+    (``--dry-run``): the launcher's own rule ``<checkpoint_s3_uri>/<job>``; a job that itself continued
+    another one would give that one's prefix and folder instead."""
+    _check_job_name(job_name)
+    uri = checkpoint_uri(config, job_name)
+    if not uri:
+        raise HParamsError(f"--resume-from {job_name}: the config has no checkpoint_s3_uri")
+    return Resume(job_name, uri, job_name, "the launcher's rule <checkpoint_s3_uri>/<job name> (dry run: AWS not "
+                                           "asked; a launch reads the job's CheckpointConfig and resume_from)")
+
+
+def _check_job_name(name: str, what: str = "--resume-from") -> None:
+    # The container uses the name as a folder under /opt/ml/checkpoints.
+    if not isinstance(name, str) or not JOB_NAME.fullmatch(name):
+        raise HParamsError(f"{what}: {name!r} is not a SageMaker training job name")
+
+
+def _json_string(raw: str) -> str:
+    """A hyperparameter as DescribeTrainingJob returns it: the SDK's JSON encoding, or a plain string."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, str) else raw
+
+
 def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Optional[str] = None,
-                   source_dir: Optional[str] = None, checkpoint_name: Optional[str] = None):
+                   source_dir: Optional[str] = None, checkpoint_name: Optional[str] = None,
+                   resume: Optional[Resume] = None):
     """The ``TensorFlow`` estimator for job ``job_name`` (picked by :func:`new_job_name` when None; kept as
     ``estimator.ner_job_name`` for ``fit``). ``source_dir``: a staged folder (default: stage one now under
     ``build/``). ``checkpoint_name``: the checkpoint sub-prefix, default the job name (a tuning job passes
-    its own name). With a local instance type (the SDK's local mode) the config's spot and checkpoint
-    settings are left out: the SDK refuses them there (:data:`LOCAL_INSTANCE_TYPES`)."""
+    its own name). ``resume``: continue another job's checkpoints (:func:`resume_from_job`) instead. With a
+    local instance type (the SDK's local mode) the config's spot and checkpoint settings are left out: the
+    SDK refuses them there (:data:`LOCAL_INSTANCE_TYPES`)."""
     from sagemaker.tensorflow import TensorFlow
 
+    check_cluster(config)
     job_name = job_name or new_job_name(config)
     source_dir = source_dir or source.prepare()
     local = config["instance_type"] in LOCAL_INSTANCE_TYPES
+    if resume and local:
+        raise HParamsError(f"--resume-from {resume.job}: not with instance type {config['instance_type']!r}: "
+                           f"the SDK's local mode has no checkpoint_s3_uri to restore")
+    hyperparameters = dict(config.get("hyperparameters", {}))
+    if resume:
+        hyperparameters["resume_from"] = resume.folder
     kwargs = dict(entry_point=TRAIN_ENTRY, source_dir=source_dir,
                   framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION, role=role,
                   instance_type=config["instance_type"], instance_count=config.get("instance_count", 1),
-                  hyperparameters=dict(config.get("hyperparameters", {})),
+                  hyperparameters=hyperparameters,
                   metric_definitions=metric_definitions.METRIC_DEFINITIONS,
                   base_job_name=config.get("base_job_name", "ner-tagger"),
-                  max_run=config.get("max_run", 24 * 3600), sagemaker_session=session)
+                  max_run=config.get("max_run", 24 * 3600), sagemaker_session=session,
+                  # No s3:// model_dir: the toolkit would ask S3 for its bucket's region (module docstring).
+                  model_dir=False,
+                  # The TF 2.14 images have no smdebug: no profiler, no debugger hook.
+                  disable_profiler=True, debugger_hook_config=False)
     if config.get("use_spot_instances") and not local:
         # max_wait (>= max_run) bounds waiting for spot capacity plus running; checkpoints make restarts cheap.
         kwargs.update(use_spot_instances=True, max_wait=config.get("max_wait", kwargs["max_run"]))
@@ -184,7 +291,7 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
     code_location = config.get("code_location") or (output_path if output_path.startswith("s3://") else None)
     if code_location:
         kwargs["code_location"] = code_location
-    checkpoints = checkpoint_uri(config, checkpoint_name or job_name)
+    checkpoints = resume.checkpoint_s3_uri if resume else checkpoint_uri(config, checkpoint_name or job_name)
     if checkpoints and not local:
         kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
@@ -291,9 +398,9 @@ def deploy(model, config: Dict[str, Any]):
 
 def train_and_deploy(config: Dict[str, Any], role: str, inputs: Dict[str, str], session=None,
                      deploy_endpoint: bool = True, job_name: Optional[str] = None,
-                     source_dir: Optional[str] = None):
+                     source_dir: Optional[str] = None, resume: Optional[Resume] = None):
     """Run the training job (waiting for it), then deploy its model unless told not to."""
-    estimator = make_estimator(config, role, session, job_name=job_name, source_dir=source_dir)
+    estimator = make_estimator(config, role, session, job_name=job_name, source_dir=source_dir, resume=resume)
     estimator.fit(inputs, job_name=estimator.ner_job_name, wait=True)
     if not deploy_endpoint:
         return estimator, None
@@ -301,20 +408,25 @@ def train_and_deploy(config: Dict[str, Any], role: str, inputs: Dict[str, str], 
     return estimator, predictor
 
 
-def job_definition(estimator, config: Dict[str, Any], inputs: Dict[str, str]) -> Dict[str, Any]:
+def job_definition(estimator, config: Dict[str, Any], inputs: Dict[str, str],
+                   resume: Optional[Resume] = None) -> Dict[str, Any]:
     """What a launch would ask SageMaker for, computed without calling AWS (``--dry-run``): the image, the
-    hyperparameters as the SDK encodes them (JSON strings), checkpoint and code locations, metrics, and
-    what the source folder carries."""
+    hyperparameters as the SDK encodes them (JSON strings), checkpoint and code locations, metrics, what
+    the source folder carries, and where a resumed job's checkpoints come from."""
+    hyperparameters = dict(config.get("hyperparameters", {}), **({"resume_from": resume.folder} if resume else {}))
     src = estimator.source_dir
     files = sorted(os.path.relpath(os.path.join(d, f), src) for d, _, fs in os.walk(src) for f in fs
                    if not os.path.relpath(d, src).startswith("ner_tagger"))
     return {"job_name": estimator.ner_job_name, "image_uri": estimator.training_image_uri(),
             "instance_type": estimator.instance_type, "instance_count": estimator.instance_count,
             "entry_point": estimator.entry_point, "source_dir": src, "source_files": files,
-            "hyperparameters": {k: json.dumps(v) for k, v in config.get("hyperparameters", {}).items()},
+            "hyperparameters": {k: json.dumps(v) for k, v in hyperparameters.items()},
             "checkpoint_s3_uri": estimator.checkpoint_s3_uri, "code_location": estimator.code_location,
             "output_path": estimator.output_path, "use_spot_instances": estimator.use_spot_instances,
             "max_run": estimator.max_run, "max_wait": estimator.max_wait,
             "distribution": getattr(estimator, "distribution", None), "inputs": inputs,
             "metric_definitions": estimator.metric_definitions,
-            "tensorboard_s3_uri": getattr(estimator.tensorboard_output_config, "s3_output_path", None)}
+            "tensorboard_s3_uri": getattr(estimator.tensorboard_output_config, "s3_output_path", None),
+            "model_dir": estimator.model_dir, "disable_profiler": estimator.disable_profiler,
+            "debugger_hook_config": estimator.debugger_hook_config,
+            "resume": dataclasses.asdict(resume) if resume else None}

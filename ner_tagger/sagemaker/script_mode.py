@@ -3,30 +3,36 @@
 What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
 
 - argv: each hyperparameter from ``hyperparameters.json``, JSON-decoded and ``str()``-ed, as ``--name value``
-  (``"true"`` arrives as ``True``, ``"\\"PER\\""`` as ``PER``), plus ``--model_dir s3://<bucket>/<job>/model``
-  which the SDK adds (a tuning job's ``_tuning_objective_metric`` is not among them: the toolkit keeps
-  SageMaker's own hyperparameters off the command line; ``without_internal_flags`` covers a script run by
-  hand with such flags). Values pass
+  (``"true"`` arrives as ``True``, ``"\\"PER\\""`` as ``PER``). The launcher says ``model_dir=False``, so the
+  SDK adds no ``model_dir`` and the toolkit asks S3 nothing (network isolation); an estimator built without
+  it adds ``--model_dir s3://<bucket>/<job>/model``, and a tuning trial without it gets the toolkit's
+  ``--model_dir None/<job>/model``: both mean "none given" here (:func:`requested_model_dir`). A tuning job's
+  ``_tuning_objective_metric`` is not among the flags: the toolkit keeps SageMaker's own hyperparameters off
+  the command line; ``without_internal_flags`` covers a script run by hand with such flags. Values pass
   through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
   (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
 - TensorBoard: summaries go to the job's TensorBoardOutputConfig ``LocalPath`` (default
   ``/opt/ml/output/tensorboard``, :attr:`ner_tagger.opt_ml.MLPaths.tensorboard`), or ``--tensorboard_dir``.
-- environment: ``SM_CHANNEL_TRAINING`` (train and dev files), optionally ``SM_CHANNEL_EVAL``/``_DEV`` and
-  ``SM_CHANNEL_EMBEDDINGS`` (one vectors file), ``SM_MODEL_DIR`` (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``,
-  ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
+- environment: ``SM_CHANNEL_<NAME>`` for each channel, read by the table every door shares
+  (:mod:`ner_tagger.channels`: ``training``/``train`` with the train and dev files, optionally
+  ``eval``/``validation``/``dev`` and ``embeddings``; two channels for one role are refused), ``SM_MODEL_DIR``
+  (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
 Exit codes and the failure file are the job's (:mod:`ner_tagger.failure`): 0 done, 2 bad input or no
 SavedModel in ``SM_MODEL_DIR`` after training, 143 interrupted after a checkpoint, 1 anything else; the reason,
 secrets masked, in ``/opt/ml/output/failure``. A ``TF_CONFIG`` of ``multi_worker_mirrored_strategy``'s shape
-is refused (exit 2): see :mod:`ner_tagger.cluster`. A parameter-server worker returns only once the master's
-port closes (bounded wait).
+is refused (exit 2): see :mod:`ner_tagger.cluster`; so are several hosts without a ``TF_CONFIG``
+(:func:`refuse_independent_hosts`). A parameter-server worker returns only once the master's port closes
+(bounded wait).
 """
 import dataclasses
 import logging
 import os
+import re
 import sys
+from typing import Optional
 
-from ner_tagger import job, redaction, train
+from ner_tagger import channels, job, redaction, train
 from ner_tagger.cli import setup_logging
 from ner_tagger.errors import DataError, HParamsError
 from ner_tagger.opt_ml import SageMakerEnvironment, refuse_sharded_channels
@@ -42,6 +48,7 @@ def main(argv=None) -> int:
 
 
 def _train(argv, env: SageMakerEnvironment) -> dict:
+    channels.from_environ(os.environ)  # two channels for one role: refused, naming both
     args, unknown = train.build_parser().parse_known_args(without_internal_flags(argv))
     if unknown:
         raise HParamsError(f"command line: unknown hyperparameter(s) or argument(s): {' '.join(unknown)} "
@@ -50,20 +57,57 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
     hparams = train.parse_hparams(args)
     hparams = dataclasses.replace(hparams, tensorboard_dir=hparams.tensorboard_dir or env.paths.tensorboard)
     if not args.data_dir:
-        raise HParamsError("no training data: set --data_dir or give the job a 'training' channel")
+        raise HParamsError(f"no training data: set --data_dir or give the job a training channel "
+                           f"({' or '.join(channels.ROLES['training'])})")
     if not args.export_dir:
         raise HParamsError("no export folder: set --export_dir (SageMaker sets SM_MODEL_DIR)")
     refused = refuse_sharded_channels(env.input_data_config, len(env.hosts))
     if refused:
         raise DataError(refused)
+    refuse_independent_hosts(env)
     setup_logging(args.verbose)
-    model_dir = env.checkpoint_dir(args.model_dir, resume_from=hparams.resume_from)
+    requested = requested_model_dir(args.model_dir)
+    model_dir = env.checkpoint_dir(requested, resume_from=hparams.resume_from)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", model_dir, args.model_dir)
     return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
                                    args.output_dir or model_dir, eval_dir=args.eval_dir,
                                    servable_dir=env.model_dir or args.export_dir,
                                    embeddings_dir=args.embeddings_dir))
+
+
+# training.main's tuning rewrite with no model_dir: "{}/{}/model".format(None, job_name).
+_TOOLKIT_TUNING_REWRITE = re.compile(r"None/[^/]+/model")
+
+
+def requested_model_dir(value: Optional[str]) -> Optional[str]:
+    """The ``--model_dir`` the job really asked for: None for the two values the platform makes up.
+
+    - ``s3://...``: SDK v2's ``TensorFlow`` adds ``model_dir=s3://<output>/<job>/model`` unless told
+      ``model_dir=False``. Never written to: TensorFlow 2.14 has no S3 filesystem.
+    - ``None/<job>/model``: with no ``model_dir`` (the launcher's ``model_dir=False``) a tuning trial still
+      gets one from the toolkit. ``sagemaker_tensorflow_container.training.main`` (20.4.1) sees
+      ``_tuning_objective_metric`` and sets ``model_dir = _model_dir_with_training_job(
+      hyperparameters.get("model_dir"), env.job_name)``, which returns ``"{}/{}/model".format(model_dir,
+      job_name)`` for a value not under ``/opt/ml``: the string ``None/<job>/model``, a path relative to the
+      entry's working directory ``/opt/ml/code``. Taken as a path it would put the trial's checkpoints
+      there, outside the synced ``checkpoints/`` folder.
+    """
+    if not value or "://" in value or _TOOLKIT_TUNING_REWRITE.fullmatch(value):
+        return None
+    return value
+
+
+def refuse_independent_hosts(env: SageMakerEnvironment) -> None:
+    """Several hosts need a ``TF_CONFIG`` to train one model together; the toolkit builds one only for
+    ``distribution={"parameter_server": ...}`` (and multi-worker mirrored, refused by
+    :mod:`ner_tagger.cluster`). Without it each host would train its own model from scratch and export it
+    into the same output: N independent jobs billed as one, the last upload winning."""
+    if len(env.hosts) > 1 and not env.tf_config:
+        raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: each host would "
+                           f"train its own model independently. Launch with distribution "
+                           f'{{"parameter_server": {{"enabled": True}}}} (the launcher config\'s "distribution": '
+                           f'"parameter_server") or with instance_count 1')
 
 
 def _flags(argv) -> dict:

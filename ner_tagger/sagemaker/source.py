@@ -7,7 +7,9 @@ Why one self-contained folder rather than ``source_dir="sagemaker_entry", depend
 - ``seqeval`` exists on PyPI only as a source archive, and the toolkit installs ``requirements.txt`` at job
   start: a job with network isolation, without a NAT, or in local mode (the container sits on the SDK's
   compose network with no route out) fails there with ``InstallRequirementsError``. The staged
-  ``requirements.txt`` therefore installs with no index, from wheels inside the folder.
+  ``requirements.txt`` therefore installs with no index, from wheels inside the folder. (Network isolation
+  also needs the estimator's ``model_dir=False``, as :func:`ner_tagger.sagemaker.launch.make_estimator`
+  passes: an ``s3://`` model_dir makes the toolkit call S3 before the entry point runs.)
 
 The toolkit's contract (sagemaker-training 4.x, ``modules.install_requirements``): for an entry point that is
 a plain script (no ``setup.py`` at the top of the code dir) it runs ``<python> -m pip install -r
