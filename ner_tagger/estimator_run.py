@@ -84,9 +84,16 @@ def _train_and_evaluate(estimator, hp: HParams, data: Dataset, params: dict, ext
                         on_record) -> list:
     steps, per_epoch = total_steps(hp, data.train)
     in_session = evaluates_in_session(estimator, hp)
-    log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps (%s)", steps, per_epoch,
-             hp.batch_size, hp.eval_every_steps, "in the training session" if in_session else "tf.estimator")
+    log.info("train: %d steps (%d per epoch, batch %d); evaluating every %d steps (%s); checkpoints every %d "
+             "steps%s", steps, per_epoch, hp.batch_size, hp.eval_every_steps,
+             "in the training session" if in_session else "tf.estimator", hp.eval_every_steps,
+             f" and at least every {hp.checkpoint_secs} s" if hp.checkpoint_secs else "")
     training_hooks = [hooks.ProgressHook(hp.log_every_steps, steps, per_epoch), *extra_hooks]
+    config = estimator.config
+    if hp.checkpoint_secs and config.is_chief:
+        # In place of the estimator's own saver (only the chief saves, as with that one).
+        training_hooks.append(hooks.CheckpointSaver(estimator.model_dir, config.save_checkpoints_steps,
+                                                    hp.checkpoint_secs, config.checkpoint_save_graph_def))
     index, count = task_share(estimator.config)
     if count > 1:
         # Every count-th sentence from the index-th (tf.data's shard on a corpus, Python on a list).

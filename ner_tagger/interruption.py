@@ -2,8 +2,15 @@
 
 SageMaker sends SIGTERM when a spot instance is reclaimed or ``StopTrainingJob`` is called, then SIGKILL
 after a grace period (documented as 120 s for ``StopTrainingJob``). A managed-spot job is restarted with
-``/opt/ml/checkpoints`` restored from ``checkpoint_s3_uri``; the estimator resumes from its newest
+its checkpoint folder restored from ``checkpoint_s3_uri``; the estimator resumes from its newest
 checkpoint, so everything up to the SIGTERM step is kept instead of everything up to the last periodic save.
+
+Only where the signal reaches this process: the bring-your-own container's ``train`` (``exec``'d, the
+container's PID 1) and ``python -m ner_tagger.train``. In the managed TensorFlow container the toolkit is
+PID 1 with no SIGTERM handler (a PID 1 ignores signals it does not handle) and starts the script-mode entry
+through ``/bin/sh -c``, so script mode is ended by the SIGKILL alone; what it keeps is its newest checkpoint,
+at most ``checkpoint_secs`` old (:class:`ner_tagger.hooks.CheckpointSaver`). This hook's saver picks up the
+same rotation, so both kinds of checkpoint count against ``keep_checkpoint_max``.
 
 The signal handler only sets a flag: the graph runs in C++ and cannot be stopped mid-step. The hook checks
 the flag after each step, saves with its own (unsharded) saver and raises :class:`TrainingInterrupted`,

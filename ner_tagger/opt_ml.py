@@ -12,6 +12,7 @@ Training (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-traini
     /opt/ml/input/data/<channel>/               the channel's files (File and FastFile modes)
     /opt/ml/model/                              uploaded as model.tar.gz on success
     /opt/ml/checkpoints/                        synced to S3 when checkpoint_s3_uri is set
+    /opt/ml/input/config/checkpointconfig.json  {"LocalPath": ..., "S3Uri": ...} then (LocalPath: the folder)
     /opt/ml/output/failure                      the reason a job failed, shown as FailureReason
     /opt/ml/output/data/                        uploaded as output.tar.gz
     /opt/ml/output/tensorboard/                 synced to S3 during the job when TensorBoardOutputConfig is set
@@ -25,27 +26,30 @@ else ``/opt/ml``.
 
 - ``output/failure``: the first 1024 characters become the job's ``FailureReason``. The toolkit writes its
   own only when the file does not exist yet, so ours (written first) wins.
-- ``checkpoints/``: exists only when the job has ``checkpoint_s3_uri``; SageMaker syncs it with S3 during
-  the job and restores it into a restarted (spot) job, so it is where resumable checkpoints go. Every
-  trial of a tuning job gets the same ``CheckpointConfig`` (the SDK's tuner copies the estimator's
-  ``checkpoint_s3_uri`` into the one ``TrainingJobDefinition``), so checkpoints go one level down, in
-  ``checkpoints/<TRAINING_JOB_NAME>/`` (the platform sets ``TRAINING_JOB_NAME``; the toolkit reads the same
-  variable, and appends the job name to ``model_dir`` in tuning jobs for the same reason).
+- Checkpoints: where they go is one rule for every door, :func:`job_checkpoint_dir` (its docstring has it).
 - Script mode's toolkit exports ``SM_MODEL_DIR`` (``model/``), ``SM_OUTPUT_DATA_DIR`` (``output/data/``),
   ``SM_CHANNEL_<NAME>`` (``input/data/<name>/``), ``SM_HPS``, ``SM_HOSTS`` and ``TF_CONFIG``.
 """
 import dataclasses
 import json
+import logging
 import os
 import tempfile
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from ner_tagger import failure
-from ner_tagger.errors import DataError
+from ner_tagger.errors import DataError, HParamsError
 
 DEFAULT_ROOT = "/opt/ml"
 ROOT_VARIABLES = ("NER_TAGGER_ML_ROOT", "SAGEMAKER_BASE_DIR")
 JOB_NAME_ENV = "TRAINING_JOB_NAME"
+# The CheckpointConfig's folder key (CreateTrainingJob's CheckpointConfig.LocalPath, which smdebug's state
+# store reads from the same file); its default is /opt/ml/checkpoints.
+CHECKPOINT_LOCAL_PATH = "LocalPath"
+# Added to a tuning job's hyperparameters.json by SageMaker; the toolkit keeps it out of SM_HPS and argv.
+TUNING_KEY = "_tuning_objective_metric"
+RESUME_KEY = "resume_from"
+log = logging.getLogger("ner_tagger")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +93,10 @@ class MLPaths:
     @property
     def checkpoints(self) -> str:
         return self._join("checkpoints")
+
+    @property
+    def checkpoint_config(self) -> str:
+        return self._join("input", "config", "checkpointconfig.json")
 
     @property
     def output_data(self) -> str:
@@ -178,26 +186,25 @@ class SageMakerEnvironment:
     def failure_file(self) -> str:
         return self.paths.failure
 
-    def checkpoint_dir(self, requested: Optional[str]) -> str:
-        """Where the estimator keeps checkpoints.
+    def checkpoint_dir(self, requested: Optional[str], resume_from: Optional[str] = None) -> str:
+        """Where the estimator keeps checkpoints in script mode (and ``python -m ner_tagger.train``).
 
-        A local ``requested`` path wins. An ``s3://`` one (the SDK always passes ``--model_dir s3://...``) is
-        not writable: TensorFlow 2.14 has no S3 filesystem. Then ``checkpoints/<job name>`` when SageMaker
-        syncs ``checkpoints/`` (spot training: a restarted job keeps its name and finds its checkpoints
-        there; parallel tuning trials sharing one ``checkpoint_s3_uri`` each keep their own), or
-        ``checkpoints/`` itself where no job name is set; else a fresh temporary folder: a fixed path would
-        let an unrelated later run on the same machine resume someone else's model.
+        A local ``requested`` path (``--model_dir``) wins. An ``s3://`` one (the SDK's ``--model_dir``) is not
+        writable: TensorFlow 2.14 has no S3 filesystem. Otherwise :func:`job_checkpoint_dir`, with a fresh
+        temporary folder where nothing syncs checkpoints: this process may run outside any job, where a
+        fixed path would let an unrelated later run resume someone else's model. ``resume_from``: the
+        hyperparameter's value, else the one in ``SM_HPS``.
         """
+        if resume_from is None:
+            resume_from = self.hyperparameters.get(RESUME_KEY)
+        resume_from = "" if resume_from is None else str(resume_from)
         if requested and "://" not in requested:
+            if resume_from:
+                raise HParamsError(f"hyperparameter {RESUME_KEY!r}={resume_from!r} continues a SageMaker job's "
+                                   f"checkpoint folder, but --model_dir names a local one ({requested}): "
+                                   f"leave one of them out")
             return requested
-        synced = self.paths.checkpoints
-        if os.path.isdir(synced):
-            if self.job_name and _safe_name(self.job_name):
-                path = os.path.join(synced, self.job_name)
-                os.makedirs(path, exist_ok=True)
-                return path
-            return synced
-        return tempfile.mkdtemp(prefix="ner_tagger-checkpoints-")
+        return job_checkpoint_dir(self.paths, self.job_name, resume_from, local_run_folder=None)
 
     def write_failure(self, message: str) -> None:
         """:func:`ner_tagger.failure.write_failure` into this tree (only when ``output/`` exists: outside a
@@ -208,6 +215,109 @@ class SageMakerEnvironment:
 def _safe_name(name: str) -> bool:
     """SageMaker job names are ``[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}``; anything else is not used as a path."""
     return all(c.isascii() and (c.isalnum() or c == "-") for c in name) and name[0].isalnum()
+
+
+def job_checkpoint_dir(paths: MLPaths, job_name: Optional[str], resume_from: str = "",
+                       local_run_folder: Optional[str] = None) -> str:
+    """The checkpoint folder of this job, for every door; created, and logged with the reason.
+
+    The root is what SageMaker syncs with the job's ``checkpoint_s3_uri`` (during the job, and restored
+    into a restarted one): the ``LocalPath`` of ``input/config/checkpointconfig.json`` (SageMaker writes
+    the file for a job with a CheckpointConfig), else ``<root>/checkpoints`` if that folder exists (older
+    platforms, and local runs that lay it out). In it each job keeps its own folder, named by
+    ``resume_from`` (a stopped job's name, whose folder this job continues) or else by
+    ``TRAINING_JOB_NAME``: SageMaker restores the whole ``checkpoint_s3_uri`` prefix into every job given
+    it, and every trial of a tuning job shares one (the tuner's one ``TrainingJobDefinition``), so
+    without that a second job would resume, or stop on the shape guard of, another job's model. A spot
+    restart keeps its job name and finds its own folder. Without a job name (a local run) the root itself.
+
+    With nothing synced: ``local_run_folder`` (created) as the root if given, else a fresh temporary folder.
+    ``resume_from`` is refused in a tuning trial (every trial would continue the one folder) and where no
+    folder of that job was restored.
+    """
+    if resume_from:
+        _check_resume_from(paths, resume_from)
+    root, why = _checkpoint_root(paths)
+    if root is None:
+        if resume_from:
+            raise HParamsError(f"hyperparameter {RESUME_KEY!r}={resume_from!r}: this job has no checkpoint "
+                               f"folder ({why}); give it job {resume_from}'s checkpoint_s3_uri")
+        if not local_run_folder:
+            path = tempfile.mkdtemp(prefix="ner_tagger-checkpoints-")
+            log.info("checkpoints: %s, a temporary folder (%s: nothing syncs them, a restarted job starts "
+                     "over)", path, why)
+            return path
+        os.makedirs(local_run_folder, exist_ok=True)
+        root, why = local_run_folder, f"{why}: created, nothing syncs it"
+    if resume_from:
+        path = os.path.join(root, resume_from)
+        if not os.path.isdir(path):
+            raise HParamsError(f"hyperparameter {RESUME_KEY!r}={resume_from!r}: no folder {path} to continue "
+                               f"({why}): the job's checkpoint_s3_uri must be the one job {resume_from} "
+                               f"used, so that SageMaker restores its checkpoints there")
+        log.info("checkpoints: %s (%s; continuing job %s, resume_from)", path, why, resume_from)
+        return path
+    if job_name and _safe_name(job_name):
+        path = os.path.join(root, job_name)
+        os.makedirs(path, exist_ok=True)
+        log.info("checkpoints: %s (%s; this job's folder, %s=%s)", path, why, JOB_NAME_ENV, job_name)
+        return path
+    log.info("checkpoints: %s (%s; %s)", root, why,
+             f"{JOB_NAME_ENV}={job_name!r} is not a job name" if job_name else f"no {JOB_NAME_ENV}: a local run")
+    return root
+
+
+def _checkpoint_root(paths: MLPaths) -> Tuple[Optional[str], str]:
+    """(the synced checkpoint root or None, why), the root created and checked writable."""
+    config = paths.checkpoint_config
+    try:
+        with open(config, encoding="utf-8") as fh:
+            values = json.load(fh)
+    except FileNotFoundError:
+        if os.path.isdir(paths.checkpoints):
+            return paths.checkpoints, f"no {os.path.basename(config)}; {paths.checkpoints} exists"
+        return None, f"no {os.path.basename(config)} and no {paths.checkpoints}"
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read the checkpoint config: {err}", config) from None
+    if not isinstance(values, dict):
+        raise DataError("the checkpoint config is not a JSON object", config)
+    # CheckpointConfig.LocalPath is optional in the API, defaulting to /opt/ml/checkpoints.
+    local = values.get(CHECKPOINT_LOCAL_PATH, paths.checkpoints)
+    if not isinstance(local, str) or not os.path.isabs(local):
+        raise DataError(f"{CHECKPOINT_LOCAL_PATH!r}={local!r} is not an absolute path", config)
+    if os.path.exists(local) and not os.path.isdir(local):
+        raise DataError(f"{CHECKPOINT_LOCAL_PATH!r}={local!r} is not a folder", config)
+    try:
+        os.makedirs(local, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"{CHECKPOINT_LOCAL_PATH!r}={local!r}: cannot create the checkpoint folder: "
+                        f"{err.strerror}", config) from None
+    if not os.access(local, os.W_OK | os.X_OK):
+        raise DataError(f"{CHECKPOINT_LOCAL_PATH!r}={local!r}: the checkpoint folder is not writable", config)
+    return local, f"{CHECKPOINT_LOCAL_PATH} of {config}"
+
+
+def _check_resume_from(paths: MLPaths, resume_from: str) -> None:
+    if not _safe_name(resume_from) or len(resume_from) > 63:
+        raise HParamsError(f"hyperparameter {RESUME_KEY!r}={resume_from!r}: not a SageMaker training job name "
+                           f"(letters, digits and hyphens, at most 63, starting with a letter or digit)")
+    if tuning_trial(paths):
+        raise HParamsError(f"hyperparameter {RESUME_KEY!r}={resume_from!r} cannot be used in a tuning job "
+                           f"({paths.hyperparameters} has {TUNING_KEY}): every trial would continue job "
+                           f"{resume_from}'s one checkpoint folder")
+
+
+def tuning_trial(paths: MLPaths) -> bool:
+    """Whether this job is a trial of a hyperparameter tuning job: SageMaker adds ``_tuning_objective_metric``
+    to its ``hyperparameters.json`` (script mode cannot see it in ``SM_HPS``: the toolkit leaves it out)."""
+    try:
+        with open(paths.hyperparameters, encoding="utf-8") as fh:
+            values = json.load(fh)
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read the hyperparameters: {err}", paths.hyperparameters) from None
+    return isinstance(values, dict) and TUNING_KEY in values
 
 
 def refuse_sharded_channels(input_data_config: Mapping[str, object], hosts: int) -> Optional[str]:

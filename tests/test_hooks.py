@@ -1,5 +1,6 @@
-"""The progress line's rates and the best-checkpoint bookkeeping."""
+"""The progress line's rates, the time-bounded checkpoints and the best-checkpoint bookkeeping."""
 import logging
+import os
 import re
 import types
 
@@ -63,3 +64,41 @@ def test_the_end_line_counts_this_tasks_own_steps(monkeypatch, caplog):
                                                             "tokens": 5}))
     hook.end(None)
     assert "train: this task ran 5 training steps (global step 13 after its last)" in caplog.text
+
+
+def test_time_bounded_checkpoints_share_the_rotation_but_not_the_listeners(monkeypatch, caplog, tmp_path):
+    """``CheckpointSaver`` saves every ``every_steps`` with the listeners (train_and_evaluate's evaluation
+    follows those), and in between once ``every_secs`` have passed, without them; one saver, so
+    ``keep_checkpoint_max`` counts both kinds. One second of the (fake) clock per step here."""
+    import tensorflow as tf
+
+    clock = FakeClock()
+    monkeypatch.setattr(hooks.time, "monotonic", clock)
+    caplog.set_level(logging.INFO, logger="ner_tagger")
+
+    class Tick(tf.estimator.SessionRunHook):
+        def after_run(self, run_context, run_values):
+            clock.now += 1.0
+
+    class Listener(tf.compat.v1.train.CheckpointSaverListener):
+        steps = []
+
+        def after_save(self, session, global_step_value):
+            self.steps.append(global_step_value)
+
+    with tf.Graph().as_default():
+        step = tf.compat.v1.train.get_or_create_global_step()
+        train_op = tf.compat.v1.assign_add(step, 1)
+        tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.SAVERS, tf.compat.v1.train.Saver(max_to_keep=2))
+        saver = hooks.CheckpointSaver(str(tmp_path), every_steps=10, every_secs=5)
+        saver._listeners.append(Listener())
+        with tf.compat.v1.train.MonitoredSession(hooks=[Tick(), saver]) as session:
+            for _ in range(25):
+                session.run(train_op)
+    assert re.findall(r"checkpoint at step (\d+), 5 s after", caplog.text) == ["5", "15", "25"]
+    assert Listener.steps == [0, 10, 20, 25]  # start, every 10 steps, end: never the time-bounded saves
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == ["model.ckpt-20", "model.ckpt-25"]
+    # The time-bounded saves at 5 and 15 were written and rotated out with the others.
+    assert sorted(n for n in os.listdir(tmp_path) if n.endswith(".index")) == ["model.ckpt-20.index",
+                                                                             "model.ckpt-25.index"]

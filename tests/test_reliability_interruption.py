@@ -1,16 +1,20 @@
-"""Interruption of real processes: SIGTERM during training then the same job again; SIGKILL during export.
+"""Interruption of real processes: SIGTERM during training then the same job again; SIGKILL during training
+and during export.
 
 Spot reclaims, StopTrainingJob and `kill` give a training process SIGTERM: it must checkpoint and exit 143,
 and the restarted job must continue from that checkpoint (global step continues, no epoch repeated from
-zero) and finish with an export. SIGKILL gives no warning at all: whatever moment it lands in an export, no
-numeric version folder may look complete unless it is complete.
+zero) and finish with an export. SIGKILL gives no warning at all (and under the managed TensorFlow container
+a stop reaches script mode only as that): training loses at most ``checkpoint_secs`` of steps, and whatever
+moment it lands in an export, no numeric version folder may look complete unless it is complete.
 """
 import os
+import random
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -67,6 +71,64 @@ def test_sigterm_mid_run_checkpoints_exits_143_and_the_restarted_job_resumes_and
     versions = [n for n in os.listdir(base / "model") if n.isdigit()]
     assert len(versions) == 1
     assert (base / "model" / versions[0] / "saved_model.pb").is_file()
+
+
+def _timed_lines(proc):
+    """``[(arrival time, line)]`` of ``proc``'s output, filled by a reader thread (returned too)."""
+    lines = []
+
+    def pump():
+        for line in proc.stdout:
+            lines.append((time.monotonic(), line))
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def _newest_checkpoint_step(folder):
+    """The step of the checkpoint the ``checkpoint`` state file names (what the estimator resumes from)."""
+    with open(os.path.join(folder, "checkpoint"), encoding="utf-8") as fh:
+        return int(re.search(r'^model_checkpoint_path: "model\.ckpt-(\d+)"', fh.read(), re.M).group(1))
+
+
+# What a save may trail the time bound by: the step it waits for, the save itself, the pipe (a step and a
+# save of this model take a few hundredths of a second).
+SAVE_SLACK_SECS = 1.5
+
+
+def test_sigkill_at_a_random_moment_of_script_mode_training_loses_at_most_checkpoint_secs(tmp_path):
+    """With no periodic checkpoint in reach (eval_every_steps far away), a SIGKILL at a random moment must
+    find a checkpoint no older than ``checkpoint_secs`` of training: every step logged more than that (and
+    the slack of one save) before the kill is in the newest checkpoint."""
+    secs = 2
+    base, _, env = _spot_job(tmp_path)
+    command = entry_command(max_steps=1000000, eval_every_steps=1000000, log_every_steps=5, checkpoint_secs=secs)
+    proc = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    lines, reader = _timed_lines(proc)
+    try:
+        deadline = time.monotonic() + 180
+        while not any(STEP.search(line) for _, line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(text for _, text in lines)[-3000:]
+            time.sleep(0.05)
+        time.sleep(random.uniform(3 * secs, 6 * secs))
+        proc.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=30)
+    log = "".join(line for _, line in lines)
+    progress = [(t, int(STEP.search(line).group(1))) for t, line in lines if STEP.search(line)]
+    saved = _newest_checkpoint_step(base / "checkpoints")
+    covered = max((step for t, step in progress if t <= killed - secs - SAVE_SLACK_SECS), default=0)
+    last = progress[-1][1]
+    rate = (last - progress[0][1]) / max(progress[-1][0] - progress[0][0], 1e-9)
+    print(f"\nSIGKILL at step ~{last}: newest checkpoint step {saved}, {last - saved} steps lost "
+          f"({(last - saved) / max(rate, 1e-9):.1f} s at {rate:.0f} steps/s; checkpoint_secs={secs})")
+    assert covered > 0 and f"checkpoint_secs={secs}" in log, log[-3000:]  # time-bounded saves did happen
+    assert saved >= covered, (saved, covered, log[-3000:])
 
 
 # A child that loads TensorFlow and the trained estimator once, then, for each line on its stdin, forks an

@@ -2,9 +2,16 @@
 
 Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/`` (``training``, optional ``eval``
 and ``embeddings``), writes the SavedModel (its
-vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to ``/opt/ml/checkpoints``
-(a restarted or spot-resumed job continues from them), ``eval_report.json`` to ``/opt/ml/output/data`` and
-TensorBoard summaries to the TensorBoardOutputConfig's local path (``/opt/ml/output/tensorboard``).
+vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to this job's folder of the
+synced checkpoint root (:func:`ner_tagger.opt_ml.job_checkpoint_dir`: ``/opt/ml/checkpoints/<job name>`` in
+a job with ``checkpoint_s3_uri``; a restarted or spot-resumed job continues from them, a job with
+``resume_from`` continues that job's), ``eval_report.json`` to ``/opt/ml/output/data`` and TensorBoard
+summaries to the TensorBoardOutputConfig's local path (``/opt/ml/output/tensorboard``).
+
+A ``train`` run with nothing synced (no ``checkpointconfig.json``, no ``checkpoints/``: a SageMaker job
+without ``checkpoint_s3_uri``, or a local run) checkpoints into ``/opt/ml/checkpoints``, created: the tree
+is this container's own, and a local run on a mounted ``/opt/ml`` then resumes when run again, as a
+``--model_dir`` does.
 
 On any failure the reason goes to ``/opt/ml/output/failure`` (SageMaker shows it as the job's
 ``FailureReason``), nothing is left in ``/opt/ml/model``, and the exit code is non-zero: 2 for a problem
@@ -18,7 +25,7 @@ import logging
 import os
 import sys
 
-from ner_tagger import job, redaction
+from ner_tagger import job, opt_ml, redaction
 from ner_tagger.container import environment, hyperparameters
 from ner_tagger.opt_ml import MLPaths
 
@@ -33,18 +40,18 @@ def train(paths: MLPaths) -> dict:
     resource = environment.read_resource_config(paths.resource_config)
     channels = environment.find_channels(paths, environment.read_input_data_config(paths.input_data_config),
                                          resource.distributed)
-    os.makedirs(paths.checkpoints, exist_ok=True)
     os.makedirs(paths.model_dir, exist_ok=True)
     from ner_tagger.cli import setup_logging
 
     setup_logging(verbose=bool(os.environ.get("NER_TAGGER_VERBOSE")))
+    checkpoints = opt_ml.job_checkpoint_dir(paths, os.environ.get(opt_ml.JOB_NAME_ENV), hparams.resume_from,
+                                            local_run_folder=paths.checkpoints)
     if resource.distributed:
         from ner_tagger.container import distributed
 
         distributed.configure(resource)
         distributed.start_parameter_server(resource)
-    # Checkpoints in /opt/ml/checkpoints: a restarted (spot) job resumes from them.
-    return job.run(job.JobSettings(hparams, channels.training, paths.checkpoints, paths.model_dir,
+    return job.run(job.JobSettings(hparams, channels.training, checkpoints, paths.model_dir,
                                    output_dir=paths.output_data, eval_dir=channels.eval,
                                    servable_dir=paths.model_dir, embeddings_dir=channels.embeddings))
 

@@ -67,7 +67,7 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
     refuse_independent_hosts(env)
     setup_logging(args.verbose)
     requested = requested_model_dir(args.model_dir)
-    model_dir = env.checkpoint_dir(requested)
+    model_dir = env.checkpoint_dir(requested, resume_from=hparams.resume_from)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", model_dir, args.model_dir)
     return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
