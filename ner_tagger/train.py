@@ -54,10 +54,10 @@ def _channel(role):
     return channels.environ_default(role, os.environ)
 
 
-def checkpoint_dir(requested) -> str:
-    """A local ``requested`` path, else the SageMaker-synced ``checkpoints/`` if present, else a fresh folder
-    (the same rule as under SageMaker script mode)."""
-    return SageMakerEnvironment.from_environ().checkpoint_dir(requested)
+def checkpoint_dir(requested, resume_from: str = "") -> str:
+    """A local ``requested`` path, else the SageMaker-synced ``checkpoints/`` if present (a folder per job, or
+    ``resume_from``'s), else a fresh folder (the same rule as under SageMaker script mode)."""
+    return SageMakerEnvironment.from_environ().checkpoint_dir(requested, resume_from=resume_from or None)
 
 
 def parse_hparams(args) -> HParams:
@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     setup_logging(args.verbose)
     from ner_tagger import job
 
-    model_dir = checkpoint_dir(args.model_dir)
+    model_dir = checkpoint_dir(args.model_dir, hparams.resume_from)
     try:
         job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir, args.output_dir or model_dir,
                                 eval_dir=args.eval_dir, embeddings_dir=args.embeddings_dir))

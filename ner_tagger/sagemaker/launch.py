@@ -14,7 +14,7 @@ this module.
   here (SageMaker restores the prefix into ``/opt/ml/checkpoints`` of each job given it: a shared prefix
   would make a new job resume, or fail to restore, an old one's checkpoints). A spot restart is the same
   job, same name, same prefix. A tuning job gets ``<checkpoint_s3_uri>/<tuning job name>``; its trials share
-  that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``environment.checkpoint_dir``).
+  that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``ner_tagger.opt_ml.job_checkpoint_dir``).
 - ``tensorboard_s3_uri``: the estimator gets a ``TensorBoardOutputConfig`` for ``<tensorboard_s3_uri>/<job
   name>`` (one run a job, as TensorBoard lists them), with the SDK's default local path
   ``/opt/ml/output/tensorboard``; SageMaker uploads that folder while the job runs and writes its
