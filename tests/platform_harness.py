@@ -216,9 +216,11 @@ class Captured:
         return [f"{service}.{op}" for service, op, _ in self.calls]
 
 
-def capture_session(s3, region=REGION):
+def capture_session(s3, region=REGION, known_jobs=()):
     """A real SDK ``Session`` whose boto clients answer locally (see the module docstring); returns a
-    :class:`Captured` whose ``session`` goes to ``launch.make_estimator``/``make_tuner``."""
+    :class:`Captured` whose ``session`` goes to ``launch.make_estimator``/``make_tuner``. ``known_jobs``:
+    played :class:`Job` objects (or bare requests) that ``DescribeTrainingJob`` answers for, with the
+    request's fields and the job's status, as a launcher continuing an old job asks for them."""
     import boto3
     from botocore.awsrequest import AWSResponse
     from sagemaker.session import Session
@@ -228,6 +230,13 @@ def capture_session(s3, region=REGION):
                                  region_name=region)
     captured = Captured(session=None, boto_session=boto_session, s3=s3)
     uploads = {}
+    described = {}
+    for known in known_jobs:
+        request = known.request if isinstance(known, Job) else known
+        status = getattr(known, "status", None) or "Completed"
+        described[request["TrainingJobName"]] = dict(
+            copy.deepcopy(request), TrainingJobArn=job_arn(request["TrainingJobName"], region),
+            TrainingJobStatus=status, SecondaryStatus=status)
 
     def keep_params(params, context, **_):
         # The same ``context`` dict reaches before-call: the API parameters as the SDK passed them (the
@@ -243,6 +252,9 @@ def capture_session(s3, region=REGION):
         ok = AWSResponse(None, 200, {}, None)
         if service == "sagemaker" and operation == "CreateTrainingJob":
             return ok, {"TrainingJobArn": job_arn(params["TrainingJobName"], region)}
+        if service == "sagemaker" and operation == "DescribeTrainingJob" and \
+                params.get("TrainingJobName") in described:
+            return ok, described[params["TrainingJobName"]]
         if service == "sagemaker" and operation == "CreateHyperParameterTuningJob":
             name = params["HyperParameterTuningJobName"]
             return ok, {"HyperParameterTuningJobArn":
@@ -523,7 +535,10 @@ def start(request, s3, root, containers, sync_secs=None):
     checkpoint_local, mounts = lay_out(request, s3, root)
     name = containers.name("job")
     args = ["run", "-d", "--name", name, "--label", f"{lane.TEST_LABEL}=1", "--hostname", HOST,
-            "--network", "none", "-v", f"{root}:{CONTAINER_ML}"]
+            # The toolkit waits, forever, until every host in resourceconfig.json resolves
+            # (sagemaker_training.entry_point._wait_hostname_resolution); SageMaker's hosts resolve even
+            # under network isolation, and --network none gives no entry for the container's own name.
+            "--network", "none", "--add-host", f"{HOST}:127.0.0.1", "-v", f"{root}:{CONTAINER_ML}"]
     for host, path in mounts:
         args += ["-v", f"{host}:{path}"]
     for key, value in environment(request).items():

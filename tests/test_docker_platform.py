@@ -100,18 +100,18 @@ def platform_config(**hyperparameters):
     return config
 
 
-def capture_training(s3, staged, config, job_name=None, **estimator_kwargs):
+def capture_training(s3, staged, config, job_name=None, captured=None, **estimator_kwargs):
     """The ``CreateTrainingJob`` request the SDK sends for ``launch.make_estimator(config, ...)``'s fit."""
     from ner_tagger.sagemaker import launch
 
-    captured = ph.capture_session(s3)
+    captured = captured or ph.capture_session(s3)
     estimator = launch.make_estimator(config, ph.ROLE, captured.session, job_name=job_name, source_dir=staged,
                                       **estimator_kwargs)
     estimator.fit(config["inputs"], wait=False, job_name=estimator.ner_job_name)
     assert captured.refused == []
     uploads = [op for op in captured.operations() if op.startswith("s3.")]
-    assert uploads and captured.operations()[len(uploads):] == ["sagemaker.CreateTrainingJob"], \
-        captured.operations()
+    sent = [op for op in captured.operations() if op != "sagemaker.DescribeTrainingJob"]
+    assert uploads and sent[len(uploads):] == ["sagemaker.CreateTrainingJob"], captured.operations()
     request = captured.training_job()
     assert request["TrainingJobName"] == estimator.ner_job_name
     return request
@@ -272,15 +272,19 @@ def test_spot_restart_resumes_the_synced_checkpoints_and_finishes(stopped, tmp_p
 
 
 def resume_request(s3, staged, old_request):
-    """The request the launcher builds for a new job continuing ``old_request``'s job: through
-    ``make_estimator(..., resume_from=...)`` where the launcher has it, else the same by hand: the
-    ``resume_from`` hyperparameter and the old job's checkpoint prefix."""
+    """The request the launcher builds for a new job continuing ``old_request``'s (stopped) job: as
+    ``--resume-from`` does where the launcher has it (``launch.resume_from_job`` asks DescribeTrainingJob,
+    which the capture session answers from the old request; ``make_estimator(..., resume=...)``), else the
+    same by hand: the ``resume_from`` hyperparameter and the old job's checkpoint prefix."""
     from ner_tagger.sagemaker import launch
 
     old = old_request["TrainingJobName"]
     config = platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=100)
-    if "resume_from" in inspect.signature(launch.make_estimator).parameters:
-        return capture_training(s3, staged, config, resume_from=old)
+    if hasattr(launch, "resume_from_job") and "resume" in inspect.signature(launch.make_estimator).parameters:
+        stopped_job = dict(old_request)
+        captured = ph.capture_session(s3, known_jobs=[stopped_job])
+        resume = launch.resume_from_job(captured.session, old)
+        return capture_training(s3, staged, config, captured=captured, resume=resume)
     config["hyperparameters"]["resume_from"] = old
     return capture_training(s3, staged, config, checkpoint_name=old)
 
