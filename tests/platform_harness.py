@@ -321,9 +321,12 @@ def trial_request(tuning_request, trial=1, values=None, suffix=None):
       {name: string} or, by default, each range's minimum / first value; categorical values as the SDK
       encoded them, JSON strings for framework images), and ``_tuning_objective_metric`` (the objective's
       metric name, which SageMaker adds to every trial);
+    - ``ResourceConfig`` from the definition's ``HyperParameterTuningResourceConfig`` (what the SDK sends)
+      or ``ResourceConfig``;
     - everything else copied from the ``TrainingJobDefinition``: image, input mode, metric definitions,
-      channels, output, resources, stopping condition, role, network isolation, spot, ``CheckpointConfig``
-      (unchanged: every trial gets the definition's prefix).
+      channels, output, stopping condition, role, network isolation, spot, ``CheckpointConfig``
+      (unchanged: every trial gets the definition's prefix). A definition has no TensorBoard or debugger
+      configuration, so a trial has none.
     """
     definition = tuning_request.get("TrainingJobDefinition")
     if definition is None:
@@ -350,7 +353,12 @@ def trial_request(tuning_request, trial=1, values=None, suffix=None):
     request = {"TrainingJobName": name, "HyperParameters": hyperparameters,
                "AlgorithmSpecification": {k: algorithm[k] for k in ("TrainingImage", "TrainingInputMode",
                                                                      "MetricDefinitions") if k in algorithm}}
-    for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "ResourceConfig", "StoppingCondition",
+    resources = definition.get("ResourceConfig") or definition.get("HyperParameterTuningResourceConfig")
+    if resources and resources.get("InstanceConfigs"):
+        resources = resources["InstanceConfigs"][0]  # several instance types: SageMaker picks one a trial
+    request["ResourceConfig"] = {k: resources[k] for k in ("InstanceCount", "InstanceType", "VolumeSizeInGB")
+                                 if k in resources}
+    for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "StoppingCondition",
                 "EnableNetworkIsolation", "EnableInterContainerTrafficEncryption", "EnableManagedSpotTraining",
                 "CheckpointConfig", "Environment", "VpcConfig", "RetryStrategy"):
         if key in definition:

@@ -94,8 +94,8 @@ def platform_config(**hyperparameters):
     config.update(output_path=f"s3://{BUCKET}/output", code_location=f"s3://{BUCKET}/code",
                   checkpoint_s3_uri=CHECKPOINTS, tensorboard_s3_uri=f"s3://{BUCKET}/tensorboard",
                   enable_network_isolation=True, inputs={"training": DATA})
-    config["hyperparameters"] = dict(config["hyperparameters"], **lane.TINY_HYPERPARAMETERS,
-                                     **{k: str(v) for k, v in hyperparameters.items()})
+    config["hyperparameters"] = dict(config["hyperparameters"], **lane.TINY_HYPERPARAMETERS)
+    config["hyperparameters"].update({k: str(v) for k, v in hyperparameters.items()})
     launch.check_hyperparameters(config["hyperparameters"])
     return config
 
