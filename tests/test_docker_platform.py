@@ -229,7 +229,9 @@ def test_sigkill_of_a_script_mode_job_loses_at_most_checkpoint_secs(managed_imag
 
 # ---------------------------------------------------------------------- stop, spot restart, resume_from (5)
 
-STOP_MAX_STEPS, STOP_AFTER = 400, 220
+# About 100 steps/s on two idle cores: the stop comes after a dozen seconds of training, with a few
+# checkpoints synced (one every STOP_EVERY steps) and most of the job still ahead.
+STOP_MAX_STEPS, STOP_AFTER, STOP_EVERY = 3000, 1200, 500
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +240,7 @@ def stopped(managed_image, staged, data_folder, tmp_path_factory):
     its checkpoints synced; returns (request, snapshot of the local S3 after the stop, newest synced step)."""
     folder = tmp_path_factory.mktemp("platform-stopped")
     s3 = new_s3(folder / "s3", data_folder)
-    request = capture_training(s3, staged, platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=100))
+    request = capture_training(s3, staged, platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=STOP_EVERY))
     containers = lane.Containers(prefix="nerplat")
     try:
         job = ph.start(request, s3, folder / "opt_ml", containers, sync_secs=2)
@@ -279,7 +281,7 @@ def resume_request(s3, staged, old_request):
     from ner_tagger.sagemaker import launch
 
     old = old_request["TrainingJobName"]
-    config = platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=100)
+    config = platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=STOP_EVERY)
     if hasattr(launch, "resume_from_job") and "resume" in inspect.signature(launch.make_estimator).parameters:
         stopped_job = dict(old_request)
         captured = ph.capture_session(s3, known_jobs=[stopped_job])
