@@ -385,6 +385,7 @@ class Job:
     model_artifact: Optional[str] = None  # the local file standing for <S3OutputPath>/<name>/output/model.tar.gz
     container_changes: List[str] = dataclasses.field(default_factory=list)  # `docker diff` of the container
     stopped_at: Optional[float] = None   # time.time() of the stop or kill
+    stop_delay: Optional[float] = None   # the random delay stop_at_random drew
     _last_sync: float = 0.0
 
     @property
@@ -648,7 +649,7 @@ def stop_at_random(job, after_step, within_s, grace=None, rng=random):
 
     if not wait(job, timeout=600, until=reached):
         raise AssertionError(f"job {job.name} ended before step {after_step}:\n{job.log[-4000:]}")
-    delay = rng.uniform(0, within_s)
+    delay = job.stop_delay = rng.uniform(0, within_s)
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline:
         if job.sync_secs and time.monotonic() - job._last_sync >= job.sync_secs:

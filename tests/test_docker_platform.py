@@ -23,6 +23,7 @@ import copy
 import inspect
 import os
 import random
+import re
 import time
 
 import container_lane as lane
@@ -218,11 +219,15 @@ def test_sigkill_of_a_script_mode_job_loses_at_most_checkpoint_secs(managed_imag
     synced = ph.synced_checkpoint_steps(s3, request["CheckpointConfig"]["S3Uri"])
     assert points and synced, ph.describe(job)
     newest, last_logged = synced[-1], points[-1][1]
-    lost_s = job.stopped_at - interpolate_time(points, newest)
+    # When the newest synced checkpoint's step was reached: its own log line where the job writes one
+    # (``train: checkpoint at step N``), else between the progress lines around it.
+    saved = [stamp for stamp, line in job.lines() if re.search(rf"\bcheckpoint at step {newest}\b", line)]
+    lost_s = job.stopped_at - (saved[-1] if saved else interpolate_time(points, newest))
     rate = (points[-1][1] - points[0][1]) / max(points[-1][0] - points[0][0], 1e-9)
     print(f"\nSIGKILL after step {last_logged} (last progress line), {rate:.0f} steps/s: newest synced "
           f"checkpoint at step {newest}; lost {last_logged - newest} logged steps, {lost_s:.1f} s of training "
-          f"(bound {CHECKPOINT_SECS} s + {SAVE_AND_LOG_SLACK_S} s)")
+          f"(bound {CHECKPOINT_SECS} s + {SAVE_AND_LOG_SLACK_S} s); killed {job.stop_delay:.1f} s into the "
+          f"random window")
     assert newest > 0
     assert lost_s <= CHECKPOINT_SECS + SAVE_AND_LOG_SLACK_S, ph.describe(job)
 
