@@ -386,6 +386,7 @@ class Job:
     container_changes: List[str] = dataclasses.field(default_factory=list)  # `docker diff` of the container
     stopped_at: Optional[float] = None   # time.time() of the stop or kill
     stop_delay: Optional[float] = None   # the random delay stop_at_random drew
+    ended_at: Optional[float] = None     # when the container ended (the engine's State.FinishedAt, epoch s)
     _last_sync: float = 0.0
 
     @property
@@ -601,6 +602,9 @@ def finish(job, timeout=600):
     lane.docker("wait", job.container, timeout=timeout)
     job.follower.close()
     job.exit_code = lane.exit_code(job.container)
+    # The engine's clock, like the log lines' timestamps: a kill lands a moment after `docker kill` returns.
+    job.ended_at = _epoch(lane.docker("inspect", "-f", "{{.State.FinishedAt}}", job.container,
+                                      timeout=30).stdout.strip())
     job.container_changes = lane.docker("diff", job.container, check=False, timeout=60).stdout.splitlines()
     sync_checkpoints(job)
     tensorboard = job.request.get("TensorBoardOutputConfig")

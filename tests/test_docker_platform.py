@@ -222,7 +222,7 @@ def test_sigkill_of_a_script_mode_job_loses_at_most_checkpoint_secs(managed_imag
     # When the newest synced checkpoint's step was reached: its own log line where the job writes one
     # (``train: checkpoint at step N``), else between the progress lines around it.
     saved = [stamp for stamp, line in job.lines() if re.search(rf"\bcheckpoint at step {newest}\b", line)]
-    lost_s = job.stopped_at - (saved[-1] if saved else interpolate_time(points, newest))
+    lost_s = job.ended_at - (saved[-1] if saved else interpolate_time(points, newest))
     rate = (points[-1][1] - points[0][1]) / max(points[-1][0] - points[0][0], 1e-9)
     print(f"\nSIGKILL after step {last_logged} (last progress line), {rate:.0f} steps/s: newest synced "
           f"checkpoint at step {newest}; lost {last_logged - newest} logged steps, {lost_s:.1f} s of training "
