@@ -109,6 +109,9 @@ def load_config(path: str) -> Dict[str, Any]:
     for key in ("checkpoint_s3_uri", "code_location", "tensorboard_s3_uri"):
         if config.get(key) and not str(config[key]).startswith("s3://"):
             raise HParamsError(f"{path}: {key}={config[key]!r}: must be an s3:// URI")
+    if not isinstance(config.get("enable_network_isolation", False), bool):
+        raise HParamsError(f"{path}: enable_network_isolation={config['enable_network_isolation']!r}: must be "
+                           f"true or false")
     if config.get("distribution") not in (None, *DISTRIBUTIONS):
         raise HParamsError(f"{path}: distribution must be one of {', '.join(DISTRIBUTIONS)} or null")
     check_cluster(config, path)
@@ -296,6 +299,10 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
         kwargs["checkpoint_s3_uri"] = checkpoints
     if config.get("distribution"):
         kwargs["distribution"] = DISTRIBUTIONS[config["distribution"]]
+    if config.get("enable_network_isolation"):
+        # No network in the container: the SDK then ships the code as a `code` input channel instead of
+        # letting the toolkit download it.
+        kwargs["enable_network_isolation"] = True
     if config.get("tensorboard_s3_uri") and not local:
         from sagemaker.debugger import TensorBoardOutputConfig
 
