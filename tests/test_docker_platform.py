@@ -20,7 +20,6 @@ What each test covers:
   first resumes its own.
 """
 import copy
-import inspect
 import os
 import random
 import re
@@ -279,21 +278,15 @@ def test_spot_restart_resumes_the_synced_checkpoints_and_finishes(stopped, tmp_p
 
 
 def resume_request(s3, staged, old_request):
-    """The request the launcher builds for a new job continuing ``old_request``'s (stopped) job: as
-    ``--resume-from`` does where the launcher has it (``launch.resume_from_job`` asks DescribeTrainingJob,
-    which the capture session answers from the old request; ``make_estimator(..., resume=...)``), else the
-    same by hand: the ``resume_from`` hyperparameter and the old job's checkpoint prefix."""
+    """The request the launcher's ``--resume-from`` builds for a new job continuing ``old_request``'s (stopped)
+    job: ``launch.resume_from_job`` asks DescribeTrainingJob (which the capture session answers from the old
+    request), then ``make_estimator(..., resume=...)``."""
     from ner_tagger.sagemaker import launch
 
-    old = old_request["TrainingJobName"]
     config = platform_config(max_steps=STOP_MAX_STEPS, eval_every_steps=STOP_EVERY)
-    if hasattr(launch, "resume_from_job") and "resume" in inspect.signature(launch.make_estimator).parameters:
-        stopped_job = dict(old_request)
-        captured = ph.capture_session(s3, known_jobs=[stopped_job])
-        resume = launch.resume_from_job(captured.session, old)
-        return capture_training(s3, staged, config, captured=captured, resume=resume)
-    config["hyperparameters"]["resume_from"] = old
-    return capture_training(s3, staged, config, checkpoint_name=old)
+    captured = ph.capture_session(s3, known_jobs=[dict(old_request)])
+    resume = launch.resume_from_job(captured.session, old_request["TrainingJobName"])
+    return capture_training(s3, staged, config, captured=captured, resume=resume)
 
 
 def test_a_new_job_resuming_a_stopped_one_continues_from_its_step(stopped, staged, tmp_path, containers):
