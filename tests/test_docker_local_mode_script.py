@@ -10,9 +10,9 @@ the staged requirements need no index), the entry point, TF_CONFIG as the toolki
 jobs, compose's ``--abort-on-container-exit`` with two hosts, and model.tar.gz packing.
 
 What local mode cannot exercise: S3 (inputs, code upload, output, checkpoint sync: all file:// or local here),
-``CheckpointConfig`` (local mode ignores ``checkpoint_s3_uri``; the SDK passes the TensorFlow estimator's
-``model_dir`` as ``/opt/ml/shared/model`` instead), spot capacity and restarts, ``max_run``/``max_wait``,
-the network-isolation flag, metric definitions (no CloudWatch) and the platform's ``TRAINING_JOB_NAME``.
+``CheckpointConfig`` (local mode refuses ``checkpoint_s3_uri``), spot capacity and restarts,
+``max_run``/``max_wait``, the network-isolation flag, metric definitions (no CloudWatch) and the platform's
+``TRAINING_JOB_NAME``: tests/test_docker_platform.py plays those from the SDK's real request.
 """
 import copy
 import os

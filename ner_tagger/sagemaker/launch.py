@@ -71,7 +71,7 @@ REFUSED_DISTRIBUTIONS = ("multi_worker_mirrored_strategy",)
 JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # The SDK's local mode (instance_type "local"/"local_gpu") refuses spot training and checkpoint_s3_uri
 # (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
-# checkpoint sync, and the TensorFlow estimator's model_dir is /opt/ml/shared/model there instead.
+# checkpoint sync (with model_dir=False, as in the cloud, checkpoints stay in the container).
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
 # Channels the training job reads: the table every door reads (ner_tagger.channels).
 CHANNELS = channels.NAMES
