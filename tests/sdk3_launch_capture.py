@@ -61,8 +61,10 @@ def answer(model, context, **_):
         body = {"Buckets": [{"Name": "YOUR-BUCKET", "CreationDate": NOW}]}
     elif model.name == "DescribeLogStreams":
         body = {"logStreams": []}
-    elif model.name == "PutObject":
+    elif model.name in ("PutObject", "UploadPart"):
         body = {"ETag": '"0"'}
+    elif model.name == "CreateMultipartUpload":  # files over 8 MB (the numpy, scikit-learn wheels)
+        body = {"UploadId": "upload-1", "Bucket": params["Bucket"], "Key": params["Key"]}
     return AWSResponse("https://aws.invalid", 200, {}, None), body
 
 
@@ -72,7 +74,7 @@ def main(argv):
     from sagemaker.core.helper.session_helper import Session
 
     # Every boto session of the process answers locally: the SDK makes some of its own (CloudWatch logs).
-    os.environ.update(AWS_DEFAULT_REGION="us-west-2", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.update(AWS_DEFAULT_REGION="us-west-2", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")  # noqa: S106 (no AWS)
     init = boto3.session.Session.__init__
 
     def answered_session(self, *args, **kwargs):
