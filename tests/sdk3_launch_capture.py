@@ -16,6 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 CALLS = []
+# A stopped job that --resume-from can name: its checkpoint prefix is what DescribeTrainingJob says.
+OLD_JOB = "ner-tagger-0a1b2c3d-20260101000000"
+OLD_CHECKPOINTS = "s3://ner-bucket/ner/checkpoints/ner-tagger-0a1b2c3d"
 NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -33,6 +36,9 @@ def answer(model, context, **_):
     body = {}
     if model.name == "CreateTrainingJob":
         body = {"TrainingJobArn": f"arn:aws:sagemaker:us-west-2:123456789012:training-job/{params['TrainingJobName']}"}
+    elif model.name == "DescribeTrainingJob" and params["TrainingJobName"] == OLD_JOB:  # --resume-from OLD_JOB
+        body = dict(TrainingJobName=OLD_JOB, TrainingJobArn="arn:aws:sagemaker:us-west-2:123456789012:x",
+                    TrainingJobStatus="Stopped", CheckpointConfig={"S3Uri": OLD_CHECKPOINTS}, HyperParameters={})
     elif model.name == "DescribeTrainingJob":
         create = next(c["params"] for c in reversed(CALLS) if c["call"] == "sagemaker.CreateTrainingJob")
         body = dict(create, TrainingJobArn="arn:aws:sagemaker:us-west-2:123456789012:training-job/x",

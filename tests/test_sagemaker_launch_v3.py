@@ -172,3 +172,15 @@ def test_tuning_uses_v3s_tuner_on_the_image_toolkit(sdk3, tmp_path, source_dir):
     assert tarball.endswith("/sourcedir.tar.gz") and tarball in uploaded
     assert definition["CheckpointConfig"]["S3Uri"] == f"s3://ner-bucket/ner/checkpoints/{name}"
     assert definition["EnableManagedSpotTraining"] is True
+
+
+def test_resume_from_continues_the_old_jobs_checkpoints(sdk3, tmp_path, source_dir):
+    """--resume-from asks SageMaker where the old job kept its checkpoints; the new job gets that prefix and
+    keeps writing the old job's folder (``resume_from``), which v3's driver passes like any hyperparameter."""
+    old = "ner-tagger-0a1b2c3d-20260101000000"
+    proc, calls, code = launch(sdk3, tmp_path, source_dir, "--no-deploy", "--resume-from", old)
+    assert code == 0, proc.stderr[-3000:]
+    assert _requests(calls, "sagemaker.DescribeTrainingJob")[0] == {"TrainingJobName": old}
+    [request] = _requests(calls, "sagemaker.CreateTrainingJob")
+    assert request["CheckpointConfig"]["S3Uri"] == "s3://ner-bucket/ner/checkpoints/ner-tagger-0a1b2c3d"
+    assert request["HyperParameters"]["resume_from"] == old
