@@ -26,10 +26,10 @@ pytestmark = [pytest.mark.container, pytest.mark.slow]
 CONFIG = os.path.join(lane.REPO, "configs", "sagemaker.json")
 FIT = os.path.join(lane.REPO, "tests", "sdk3_local_fit.py")
 STANDIN_PYTHON, STANDIN_GLIBC = "3.11", "2.36"  # the stand-in managed image (scripts/container_env.sh)
-# Fewer steps than the task needs to saturate, so the two F1 scores say something about each other; one
-# thread per op pool, so the seeded runs do not differ by the order of parallel float sums.
-STEPS = {"max_steps": "40", "eval_every_steps": "20", "log_every_steps": "20", "intra_op_threads": "1",
-         "inter_op_threads": "1"}
+# The lane's settings (150 steps of the synthetic task): both runs converge. Earlier in training the seeded runs
+# still differ from run to run by more than the 0.03 asked of the two SDKs (after 40 steps: 0.73 to 0.86 over
+# three runs of each, one thread per op pool or not), so a shorter run could not tell the SDKs from that noise.
+SETTINGS = dict(lane.TINY_HYPERPARAMETERS)
 FINAL = re.compile(r"final: f1=([0-9.]+) precision=\S+ recall=\S+ entities=\d+")
 
 
@@ -57,7 +57,7 @@ def setup(tmp_path_factory):
     config = copy.deepcopy(launch.load_config(CONFIG))
     config.update(instance_type="local", instance_count=1, distribution=None, role=lane.ROLE,
                   output_path=f"file://{root / 'output'}")
-    config["hyperparameters"] = dict(config["hyperparameters"], **dict(lane.TINY_HYPERPARAMETERS, **STEPS))
+    config["hyperparameters"] = dict(config["hyperparameters"], **SETTINGS)
     launch.check_hyperparameters(config["hyperparameters"])
     return {"root": root, "staged": staged, "channel": channel, "config": config}
 
@@ -125,6 +125,7 @@ def test_v3_and_v2_local_runs_agree_on_dev_f1(v3_fit, v2_fit):
     v3 = [float(f) for f in FINAL.findall(v3_fit["log"])]
     v2 = [float(f) for f in FINAL.findall(v2_fit["log"])]
     assert len(v3) == 1 and len(v2) == 1, (v3_fit["log"][-2000:], v2_fit["log"][-2000:])
-    print(f"\ndev F1 after {STEPS['max_steps']} steps: SDK v3 {v3[0]:.4f}, SDK v2 {v2[0]:.4f}")
+    print(f"\ndev F1 after {SETTINGS['max_steps']} steps: SDK v3 {v3[0]:.4f}, SDK v2 {v2[0]:.4f}")
     assert len(_versions(v2_fit["model"])) == 1
     assert abs(v3[0] - v2[0]) <= 0.03
+    assert min(v3[0], v2[0]) > 0.9  # both learnt the task: the agreement is not that of two failures
