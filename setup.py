@@ -33,6 +33,11 @@ setup(
         "sagemaker": [
             "sagemaker>=2.257,<3",
         ],
+        # The same launcher with SageMaker Python SDK v3 (ModelTrainer): training and tuning on one instance.
+        # Install it in a venv of its own: v2 and v3 are one package name.
+        "sagemaker3": [
+            "sagemaker>=3,<4",
+        ],
         "test": [
             # pytest 9 stores a test's id where pytest-xdist (3.8) cannot append its group to it, so
             # --dist loadgroup silently splits files across workers (their module fixtures then run twice).

@@ -18,7 +18,10 @@ Continuing a job that stopped (``MaxRuntimeExceeded``, ``StopTrainingJob``, a fa
 starts a new job on the old job's checkpoints (its ``CheckpointConfig.S3Uri``, asked of SageMaker); the
 hyperparameters must keep the model's shape (the job refuses a changed ``lstm_units``, say, naming it).
 
-Needs only the SageMaker SDK v2 (``pip install "sagemaker>=2.257,<3"``; no TensorFlow) and AWS credentials.
+Needs only the SageMaker SDK (no TensorFlow) and AWS credentials. With SDK v2 (``pip install
+"sagemaker>=2.257,<3"``) it builds the ``TensorFlow`` estimator and can deploy, tune and transform; with SDK v3
+(``pip install "sagemaker>=3,<4"``) a ``ModelTrainer`` on the same image and source folder, which trains
+(``--no-deploy``) or tunes (``--tune``) on one instance; endpoints and Batch Transform need SDK v2.
 ``--no-deploy`` trains only; ``--tune`` runs a HyperparameterTuner over the config's ``tuning.ranges``
 (maximising dev F1) instead. ``--dry-run`` stages the source folder, builds the estimator and prints the job
 definition without calling AWS.
@@ -83,8 +86,11 @@ def make_session(region=None):
     """An SDK session on a boto3 session for ``region`` (None: the AWS configuration's). Creating it calls
     no AWS API: ``--dry-run`` uses it for the image URI, a launch for every request."""
     import boto3
-    from sagemaker.session import Session
 
+    if launch.sdk_major() >= 3:
+        from sagemaker.core.helper.session_helper import Session
+    else:
+        from sagemaker.session import Session
     return Session(boto_session=boto3.Session(region_name=region))
 
 
@@ -128,6 +134,8 @@ def main(argv=None, session=None) -> int:
         except HParamsError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+    if launch.sdk_major() >= 3:
+        return main_v3(args, config, role, inputs, resume, session)
     source_dir = args.source_dir or source.prepare(
         target=source.Target(args.python_version, args.glibc), image_packages=args.image_packages)
     if args.tune:
@@ -157,6 +165,54 @@ def main(argv=None, session=None) -> int:
         print(f"endpoint: {predictor.endpoint_name}")
     if args.transform:
         transform(estimator.model_data, args.transform, config, role, session)
+    return 0
+
+
+def main_v3(args, config, role, inputs, resume, session=None) -> int:
+    """SDK v3: a ``ModelTrainer`` (or v3's tuner) on the same staged folder and image
+    (:mod:`ner_tagger.sagemaker.launch_v3`). Endpoints and Batch Transform stay with SDK v2's TensorFlowModel."""
+    from ner_tagger.sagemaker import launch_v3
+
+    if args.transform or args.deploy and not args.tune:
+        print("error: with SDK v3 installed this command trains (add --no-deploy) or tunes only; deploy or "
+              "transform the model.tar.gz with SDK v2 (pip install \"sagemaker>=2.257,<3\" in another venv: "
+              "the same command then builds TensorFlowModel), or serve it with the bring-your-own container",
+              file=sys.stderr)
+        return 2
+    try:
+        launch_v3.refuse(config, args.config)
+    except HParamsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:  # v3 checks the role with IAM as the trainer is built; a dry run asks AWS nothing
+        os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    # The same boto session (region, credentials), with the config's code_location as v3's upload bucket.
+    v3_session = launch_v3.make_session(config, args.region, getattr(session, "boto_session", None))
+    source_dir = args.source_dir or source.prepare(
+        target=source.Target(args.python_version, args.glibc), image_packages=args.image_packages)
+    if args.tune:
+        tuner, name = launch_v3.make_tuner(config, role, v3_session, job_name=args.job_name, source_dir=source_dir)
+        if args.dry_run:
+            definition = launch_v3.job_definition(launch_v3.Launched(tuner.model_trainer, name), inputs)
+            del definition["job_name"]  # SageMaker names the trials
+            definition.update(tuning_job_name=name, objective_metric=tuner.objective_metric_name)
+            print(launch_v3.dumps(definition))
+            return 0
+        tuner.tune(inputs=launch_v3.input_data(inputs), job_name=name, wait=False)
+        print(f"tuning job: {name}")
+        return 0
+    try:
+        launched = launch_v3.make_trainer(config, role, v3_session, job_name=args.job_name, source_dir=source_dir,
+                                          resume=resume)
+    except HParamsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(launch_v3.dumps(launch_v3.job_definition(launched, inputs, resume)))
+        return 0
+    trainer = launch_v3.train(launched, inputs)
+    job = trainer._latest_training_job
+    print(f"training job: {job.training_job_name if job else launched.stem}")
     return 0
 
 

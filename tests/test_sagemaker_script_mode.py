@@ -270,3 +270,18 @@ def test_several_hosts_without_tf_config_are_refused(tmp_path, monkeypatch, data
     assert "2 hosts (algo-1, algo-2) but no TF_CONFIG: each host would train its own model" in failure
     assert '"parameter_server"' in failure
     assert not os.listdir(base / "model")
+
+
+def test_several_hosts_under_sdk3s_driver_are_refused_pointing_to_sdk2(tmp_path, monkeypatch, data_dir):
+    """SDK v3's driver (``SM_ENTRY_SCRIPT`` from its environment.py) never builds a TF_CONFIG: the advice to
+    set a parameter_server distribution would not help there."""
+    from ner_tagger.sagemaker import script_mode
+
+    base = tmp_path / "opt_ml"
+    entry_env(monkeypatch, base, hosts=("algo-1", "algo-2"), training=data_dir, code=str(tmp_path))
+    monkeypatch.setenv("SM_ENTRY_SCRIPT", "train_entry.py")
+    assert script_mode.main(TINY_FLAGS) == 2
+    failure = (base / "output" / "failure").read_text()
+    assert "SDK v3's ModelTrainer runs the script with its own driver" in failure
+    assert "SDK v2's TensorFlow estimator" in failure
+    assert not os.listdir(base / "model")

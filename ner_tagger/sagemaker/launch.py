@@ -35,7 +35,9 @@ this module.
   trains its own model into the same output (:data:`INDEPENDENT_HOSTS`).
 - :func:`resume_from_job`: a new job that continues a stopped one's checkpoints (``--resume-from``).
 
-Nothing here imports TensorFlow: launching needs only the SageMaker SDK v2.
+Nothing here imports TensorFlow: launching needs only the SageMaker SDK. Under SDK v3 the launcher builds a
+``ModelTrainer`` instead (:mod:`ner_tagger.sagemaker.launch_v3`, chosen by :func:`sdk_major`); the config
+checks and the checkpoint rule here serve both.
 
 The managed image is TF 2.14 / Python 3.10 (``tensorflow-training:2.14-cpu-py310`` or ``-gpu-``), the last
 TensorFlow line the estimator API runs on.
@@ -95,6 +97,17 @@ TRANSFORM_CONTENT_TYPES = (JSONLINES, "text/plain")
 TRANSFORM_TIMEOUT_S = 600
 TRANSFORM_ENV = {"SAGEMAKER_GUNICORN_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S),
                  "SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS": str(TRANSFORM_TIMEOUT_S)}
+
+
+def sdk_major() -> int:
+    """The installed SageMaker Python SDK's major version (0 when none): 2 builds the ``TensorFlow``
+    estimator here, 3 a ``ModelTrainer`` (:mod:`ner_tagger.sagemaker.launch_v3`)."""
+    from importlib import metadata
+
+    try:
+        return int(metadata.version("sagemaker").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return 0
 
 
 def load_config(path: str) -> Dict[str, Any]:

@@ -18,6 +18,22 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   ``eval``/``validation``/``dev`` and ``embeddings``; two channels for one role are refused), ``SM_MODEL_DIR``
   (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
+Under SDK v3 (``ModelTrainer`` with ``SourceCode``) the image's entry point is replaced by v3's driver
+(``sm_drivers/sm_train.sh`` -> ``scripts/environment.py`` -> ``distributed_drivers/basic_script_driver.py``),
+and neither toolkit runs. What changes for this entry point, none of which needs a code path of its own:
+
+- argv: each hyperparameter JSON-decoded if it can be, then ``json.dumps``-ed unless a string
+  (``True`` arrives as ``true``, which the flags accept), passed without a shell; no ``model_dir`` is ever
+  added, and a tuning job's ``_tuning_objective_metric`` is not kept off the command line
+  (:func:`without_internal_flags` drops it).
+- the working directory is the ``code`` channel (``/opt/ml/input/data/code``), and ``SM_CHANNEL_CODE`` and
+  ``SM_CHANNEL_SM_DRIVERS`` are set beside the data channels (:mod:`ner_tagger.channels` ignores both).
+- ``requirements.txt`` is installed (``pip install -r`` from the code channel) only when ``SourceCode``
+  names it: the launcher does.
+- no ``TF_CONFIG`` on any number of hosts: several hosts are refused, pointing to SDK v2 for parameter servers.
+- v3's driver writes a traceback to the failure file, and ``sm_train.sh`` a generic line, only when the
+  file is missing or empty: ours, written first, stays.
+
 Exit codes and the failure file are the job's (:mod:`ner_tagger.failure`): 0 done, 2 bad input or no
 SavedModel in ``SM_MODEL_DIR`` after training, 143 interrupted after a checkpoint, 1 anything else; the reason,
 secrets masked, in ``/opt/ml/output/failure``. A ``TF_CONFIG`` of ``multi_worker_mirrored_strategy``'s shape
@@ -30,7 +46,7 @@ import logging
 import os
 import re
 import sys
-from typing import Optional
+from typing import Mapping, Optional
 
 from ner_tagger import channels, job, redaction, train
 from ner_tagger.cli import setup_logging
@@ -38,6 +54,8 @@ from ner_tagger.errors import DataError, HParamsError
 from ner_tagger.opt_ml import SageMakerEnvironment, refuse_sharded_channels
 
 log = logging.getLogger("ner_tagger")
+# Set by SDK v3's sm_drivers/scripts/environment.py (sagemaker-train), never by the v2 training toolkit.
+SDK3_ENTRY_VARIABLE = "SM_ENTRY_SCRIPT"
 
 
 def main(argv=None) -> int:
@@ -98,11 +116,23 @@ def requested_model_dir(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def refuse_independent_hosts(env: SageMakerEnvironment) -> None:
+def under_sdk3_driver(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether SDK v3's container driver started us: its ``environment.py`` exports ``SM_ENTRY_SCRIPT`` and
+    ``SM_SOURCE_DIR`` (the ``code`` channel), which the v2 toolkit never sets."""
+    return bool(environ.get(SDK3_ENTRY_VARIABLE))
+
+
+def refuse_independent_hosts(env: SageMakerEnvironment, environ: Mapping[str, str] = os.environ) -> None:
     """Several hosts need a ``TF_CONFIG`` to train one model together; the toolkit builds one only for
     ``distribution={"parameter_server": ...}`` (and multi-worker mirrored, refused by
     :mod:`ner_tagger.cluster`). Without it each host would train its own model from scratch and export it
     into the same output: N independent jobs billed as one, the last upload winning."""
+    if len(env.hosts) > 1 and not env.tf_config and under_sdk3_driver(environ):
+        raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: SDK v3's ModelTrainer "
+                           f"runs the script with its own driver, not the TensorFlow toolkit that sets up parameter "
+                           f"servers, so each host would train its own model independently. Train on one instance "
+                           f"(instance_count 1), or on several with SDK v2's TensorFlow estimator and distribution "
+                           f'{{"parameter_server": {{"enabled": True}}}}')
     if len(env.hosts) > 1 and not env.tf_config:
         raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: each host would "
                            f"train its own model independently. Launch with distribution "
