@@ -2,9 +2,11 @@
 ...)`` with the folder ``make sagemaker-source`` (``ner_tagger.sagemaker.source``) stages: this file, the
 ``ner_tagger`` package and the wheels ``requirements.txt`` installs with no index.
 
-The toolkit runs ``python train_entry.py --<hyperparameter> <value> ... --model_dir s3://...`` from
-``/opt/ml/code``, where the SDK unpacked that folder. All the logic lives in :mod:`ner_tagger.sagemaker.script_mode`
-so it is tested with the package.
+Under SDK v2 the TensorFlow toolkit runs ``python train_entry.py --<hyperparameter> <value> ...`` from
+``/opt/ml/code``, where it unpacked that folder (the launcher passes ``model_dir=False``, so no ``--model_dir``
+comes, except the toolkit's own in a tuning trial); under SDK v3 the ``ModelTrainer`` driver runs it from
+``/opt/ml/input/data/code``. All the logic lives in :mod:`ner_tagger.sagemaker.script_mode` so it is tested
+with the package.
 """
 import sys
 
