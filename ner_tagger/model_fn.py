@@ -38,7 +38,21 @@ def model_fn(features, labels, mode, params):
 
     tf.identity(tf.shape(words)[0], name="progress/sentences")
     tf.identity(tf.reduce_sum(lengths), name="progress/tokens")
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=_train_op(loss, hp))
+    train_op = _train_op(loss, hp)
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, scaffold=_training_scaffold(hp))
+
+
+def _training_scaffold(hp):
+    """The estimator's own checkpoint saver, but unsharded. A sharded saver has every parameter-server task
+    write its variables under the checkpoint path on its own host, and the chief then merges the parts: that
+    needs one filesystem shared by all hosts, which a SageMaker job does not have (each host keeps
+    checkpoints in its own ``/opt/ml/checkpoints``; TensorFlow 2.14 cannot write to S3). Unsharded, the chief
+    reads the variables from the ps tasks and writes one checkpoint on its own disk. Built after the train op,
+    so the optimizer's slots (and moving averages) are in it."""
+    saver = tf.compat.v1.train.Saver(sharded=False, max_to_keep=hp.keep_checkpoint_max, save_relative_paths=True)
+    # Where the estimator would have put its own, so hooks that look a saver up (hooks.CheckpointSaver) find it.
+    tf.compat.v1.add_to_collection(tf.compat.v1.GraphKeys.SAVERS, saver)
+    return tf.compat.v1.train.Scaffold(saver=saver)
 
 
 def _train_op(loss, hp):

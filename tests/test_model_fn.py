@@ -64,6 +64,25 @@ def test_train_step_advances_global_step(vocab_dir, optimizer):
             assert session.run(step) == 2
 
 
+def test_training_checkpoints_are_written_by_the_chief_alone_with_the_optimizer_state(vocab_dir, tmp_path):
+    """Unsharded: with parameter servers on other hosts (no shared filesystem in a SageMaker job) a sharded
+    save would have each ps task write its part on its own disk. The saver holds Adam's slots, so a resumed
+    run continues the optimizer, and it is where hooks look a saver up."""
+    with tf.Graph().as_default():
+        features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
+        spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params_for(vocab_dir, keep_checkpoint_max=2))
+        saver = spec.scaffold.saver
+        assert saver.as_saver_def().sharded is False
+        assert saver.as_saver_def().max_to_keep == 2
+        assert tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.SAVERS) == [saver]
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            session.run(spec.train_op)
+            path = saver.save(session, str(tmp_path / "model.ckpt"), global_step=1)
+    saved = dict(tf.train.list_variables(path))
+    assert any(name.endswith("/Adam") for name in saved) and "global_step" in saved
+
+
 @pytest.mark.parametrize("optimizer, untouched_rows_move", [("adam", True), ("lazy_adam", False)])
 def test_lazy_adam_leaves_embedding_rows_of_absent_words_alone(vocab_dir, optimizer, untouched_rows_move):
     """Adam's momentum keeps moving rows of words seen earlier; LazyAdam updates only the batch's rows."""
@@ -143,14 +162,19 @@ def test_dropout_is_on_in_training(vocab_dir):
             assert session.run(spec.loss) != session.run(spec.loss)
 
 
-def test_moving_average_is_trained_and_read_back_outside_training(vocab_dir):
+def test_moving_average_is_trained_and_read_back_outside_training(vocab_dir, tmp_path):
     params = params_for(vocab_dir, ema_decay=0.9)
     with tf.Graph().as_default():
         features = {"words": tf.constant(WORDS), "nwords": tf.constant(LENGTHS, tf.int64)}
         spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params)
         shadows = [v.name for v in tf.compat.v1.global_variables() if "ExponentialMovingAverage" in v.name]
         assert len(shadows) == len(tf.compat.v1.trainable_variables())
-        assert spec.scaffold.saver is None
+        # Training saves the variables and their averages alike (EVAL and PREDICT below read the averages).
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            path = spec.scaffold.saver.save(session, str(tmp_path / "model.ckpt"), global_step=0)
+        saved = {f"{name}:0" for name, _ in tf.train.list_variables(path)}
+        assert set(shadows) | {v.name for v in tf.compat.v1.trainable_variables()} <= saved
     for mode in (Modes.EVAL, Modes.PREDICT):
         with tf.Graph().as_default():
             tf.compat.v1.train.get_or_create_global_step()
