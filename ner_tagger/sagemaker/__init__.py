@@ -8,7 +8,8 @@ with every hyperparameter as ``--name value``. The modules here implement that c
 - :mod:`.source`: stages the ``source_dir`` (entry point, this package, wheels, no-index requirements).
 - :mod:`.script_mode`: the entry point's ``main``: the toolkit's flags and ``SM_*`` variables ->
   :func:`ner_tagger.job.run`, through the job's catch-all (:func:`ner_tagger.job.contained`).
-- :mod:`.metric_definitions`: the ``metric_definitions`` regexes for the eval, final and progress lines (CloudWatch, HPO).
+- :mod:`.metric_definitions`: the ``metric_definitions`` regexes for the eval, final and progress lines
+  (CloudWatch, HPO).
 - :mod:`.launch`: SDK v2 ``TensorFlow`` estimator, tuner and endpoint from a JSON config
   (``scripts/launch_sagemaker.py``, ``configs/sagemaker.json``); :mod:`.launch_v3`: the same under SDK v3
   (``ModelTrainer``).
