@@ -109,7 +109,7 @@ def _cell(key, figure):
 
 
 def targets(summary: Dict[str, Dict]) -> List[Dict]:
-    """The issue's targets, each with the figures it was judged on."""
+    """The targets (docs/benchmark.md), each with the figures it was judged on."""
     ours, theirs = summary["ner_tagger"], summary["spacy"]
 
     def mean(side, key):

@@ -5,7 +5,7 @@
     .venv-bench/bin/python scripts/benchmark.py --budget 900 --seeds 1,2,3    # the comparison
 
 Each side trains and is timed in its own subprocess and interpreter (ner_tagger in .venv, spaCy in
-.venv-bench). Writes <out>/result.json, <out>/result.md (both sides, ratios ner_tagger/spaCy, the issue's
+.venv-bench). Writes <out>/result.json, <out>/result.md (both sides, ratios ner_tagger/spaCy, the
 targets) and <out>/dev_f1.png; every run's logs and models stay under <out>/<side>-seed<N>/.
 """
 import argparse

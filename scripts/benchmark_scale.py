@@ -1,9 +1,9 @@
-"""How training's start-up, memory, graph and speed grow with the corpus (issue 13, part 1).
+"""How training's start-up, memory, graph and speed grow with the corpus (docs/scale.md).
 
 WNUT-17 train replicated 1x, 10x, 100x, 1000x (the file's text repeated, so the vocabularies and the model
 are the same at every size and only the corpus grows; the dev file is WNUT-17 dev). Each measurement is a
-fresh child process running the package found at ``--code`` (this tree, or an older checkout for the
-before/after), which reads the data, builds the vocabularies and trains ``--steps`` steps:
+fresh child process running the package found at ``--code`` (this tree, or another checkout to compare
+with), which reads the data, builds the vocabularies and trains ``--steps`` steps:
 
 - pass_s: reading, checking and counting the data (and writing shards, where the code does) + vocabularies;
 - first_step_s: from the child's start (TensorFlow imported) to the end of the first training step;

@@ -58,7 +58,7 @@ def test_no_tf_config_is_a_single_process(monkeypatch):
 # tests/test_reliability_distributed.py, which also kills and restarts its worker.
 
 
-# ----- multi_worker_mirrored_strategy is refused, not half-supported (issue 11, defect 2) -----
+# ----- multi_worker_mirrored_strategy is refused, not half-supported -----
 
 def test_toolkit_multi_worker_mirrored_tf_config_is_refused_with_the_reason(toolkit_configs):
     from ner_tagger.errors import HParamsError
@@ -112,7 +112,7 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
     assert not os.listdir(base / "model")
 
 
-# ----- parameter-server tasks read disjoint shares of the training data (issue 11, defect 4) -----
+# ----- parameter-server tasks read disjoint shares of the training data -----
 
 def _ps_tf_config(task_type, index=0, workers=1):
     ports = free_ports(2 + workers)
@@ -189,7 +189,7 @@ def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
     assert seen == {f"id{i}" for i in range(len(train))}
 
 
-# ----- the distributed session config keeps RunConfig's device filters (issue 11, defect 5) -----
+# ----- the distributed session config keeps RunConfig's device filters -----
 
 @pytest.mark.parametrize("task_type, index, filters", [
     ("master", 0, ["/job:ps", "/job:master"]),
@@ -219,7 +219,7 @@ def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch)
     assert not session.device_filters and session.intra_op_parallelism_threads == 3
 
 
-# ----- a worker waits for the master itself; no chief ends without a model (issue 11, defect 8) -----
+# ----- a worker waits for the master itself; no chief ends without a model -----
 
 def _listener():
     server = socket.socket()

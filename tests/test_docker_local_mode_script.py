@@ -186,7 +186,7 @@ def test_parameter_server_two_hosts_share_the_data_export_once_and_the_worker_wa
     # (entry.wait_for_master) and was still waiting when the master's container exited: compose's
     # --abort-on-container-exit then stopped it (so local mode never shows the worker's own "master ... is
     # done" line, which a cloud job logs once port 2222 closes). A worker that had not waited would have
-    # exited first and compose would have stopped the master before its export (issue 11, defect 8).
+    # exited first and compose would have stopped the master before its export.
     assert re.search(r"final: f1=[0-9.]+", master), master[-3000:]
     assert "final: f1=" not in worker and "export: " not in worker
     assert f"train: waiting for master {master_host}:2222" in worker, worker[-3000:]

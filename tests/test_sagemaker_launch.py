@@ -265,7 +265,7 @@ def test_launcher_module_imports_no_tensorflow():
 def test_launcher_dry_run_in_a_venv_without_tensorflow(tmp_path, staged):
     """A user with only ``sagemaker<3`` (no TensorFlow, no numpy pin, nothing of ours installed) runs the
     launcher for real, up to the point AWS would be called. (``staged`` fills the wheel cache under build/
-    first, under the test lock, so the launcher reuses it: downloading wheels is tests/test_sagemaker_source's
+    first, under the test lock, so the launcher reuses it: downloading wheels is tests/test_sagemaker_source.py's
     subject, and this venv has no pip of its own.)"""
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)

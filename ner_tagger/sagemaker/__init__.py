@@ -6,12 +6,13 @@ The container (TF 2.14 DLC) runs ``sagemaker_tensorflow_container.training.main(
 with every hyperparameter as ``--name value``. The modules here implement that contract, one job each:
 
 - :mod:`.source`: stages the ``source_dir`` (entry point, this package, wheels, no-index requirements).
-
 - :mod:`.script_mode`: the entry point's ``main``: the toolkit's flags and ``SM_*`` variables ->
   :func:`ner_tagger.job.run`, through the job's catch-all (:func:`ner_tagger.job.contained`).
-- :mod:`.metrics`: ``metric_definitions`` regexes for the eval, final and progress lines (CloudWatch, HPO).
+- :mod:`.metric_definitions`: the ``metric_definitions`` regexes for the eval, final and progress lines
+  (CloudWatch, HPO).
 - :mod:`.launch`: SDK v2 ``TensorFlow`` estimator, tuner and endpoint from a JSON config
-  (``scripts/launch_sagemaker.py``, ``configs/sagemaker.json``).
+  (``scripts/launch_sagemaker.py``, ``configs/sagemaker.json``); :mod:`.launch_v3`: the same under SDK v3
+  (``ModelTrainer``).
 
 The endpoint's ``input_handler``/``output_handler`` live in ``serving_entry/inference.py``, standard library
 only: the TensorFlow Serving container has neither ``ner_tagger`` nor, necessarily, TensorFlow in its Python.

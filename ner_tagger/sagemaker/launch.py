@@ -61,8 +61,8 @@ FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
 TRAIN_ENTRY = source.ENTRY
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
-# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_parity.py imports it in
-# an interpreter without site-packages).
+# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_entry.py imports it in
+# an isolated interpreter, ``python -I``).
 SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
                  "container/media.py", "container/records.py", "container/windows.py", "container/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot

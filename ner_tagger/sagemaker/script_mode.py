@@ -19,7 +19,7 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
 Under SDK v3 (``ModelTrainer`` with ``SourceCode``) the image's entry point is replaced by v3's driver
-(``sm_drivers/sm_train.sh`` -> ``scripts/environment.py`` -> ``distributed_drivers/basic_script_driver.py``),
+(``sm_drivers/sm_train.sh`` -> ``sm_drivers/scripts/environment.py`` -> ``distributed_drivers/basic_script_driver.py``),
 and neither toolkit runs. What changes for this entry point, none of which needs a code path of its own:
 
 - argv: each hyperparameter JSON-decoded if it can be, then ``json.dumps``-ed unless a string
