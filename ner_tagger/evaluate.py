@@ -49,9 +49,9 @@ def main(argv=None) -> int:
     report, text, sentences, predicted = evaluate(args.model, args.conll, args.tag_scheme, args.batch_size,
                                                   args.label_attribute)
     print(text)
-    o = report["overall"]
-    print(f"overall: f1={o['f1']:.4f} precision={o['precision']:.4f} recall={o['recall']:.4f} "
-          f"entities={o['support']} sentences={len(sentences)}")
+    from ner_tagger.report import summary
+
+    print(f"overall: {summary(report)} sentences={len(sentences)}")
     if args.json:
         from ner_tagger.report import write_json
 

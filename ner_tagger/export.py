@@ -13,7 +13,7 @@ import time
 
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ner_tagger import serving_signatures, vocab
+from ner_tagger import serving_core, serving_signatures, vocab
 from ner_tagger.errors import ModelNotFoundError
 
 STAGING_PREFIX = ".staging-"
@@ -45,16 +45,14 @@ def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict)
 
 
 def latest_version(export_dir: str) -> str:
-    """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one)."""
-    if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
-        return export_dir
+    """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one):
+    :func:`ner_tagger.serving_core.newest_saved_model`, or :class:`ModelNotFoundError` saying why not."""
+    found = serving_core.newest_saved_model(export_dir)
+    if found:
+        return found
     if not os.path.isdir(export_dir):
         raise ModelNotFoundError(f"{export_dir}: no such model folder")
-    versions = [int(name) for name in os.listdir(export_dir) if name.isdigit()
-                and os.path.isfile(os.path.join(export_dir, name, "saved_model.pb"))]
-    if not versions:
-        raise ModelNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
-    return os.path.join(export_dir, str(max(versions)))
+    raise ModelNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
 
 
 def read_params(version_dir: str) -> dict:

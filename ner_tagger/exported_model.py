@@ -14,8 +14,8 @@ from typing import Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger import export, serving_signatures
-from ner_tagger.answers import sentence_answer
+from ner_tagger import export, serving_core
+from ner_tagger.serving_core import TEXT, TOKENS_LENGTHS
 
 
 class Predictor:
@@ -31,14 +31,12 @@ class Predictor:
         self._session = tf.compat.v1.Session(graph=tf.Graph())
         meta_graph = _load(self._session, version_dir)
         signatures = meta_graph.signature_def
-        self.has_tags_only = serving_signatures.tags_only(serving_signatures.TOKENS_LENGTHS) in signatures
-        # (signature, scores wanted) -> callable; an export older than the tags-only twins answers a
-        # tags-only call with its full signature (the scores are then computed and dropped).
-        self._calls = {}
-        for name in (serving_signatures.TOKENS_LENGTHS, serving_signatures.TEXT):
-            twin = serving_signatures.tags_only(name)
-            self._calls[name, True] = _Call(self._session, signatures[name])
-            self._calls[name, False] = _Call(self._session, signatures[twin if twin in signatures else name])
+        self.has_tags_only = serving_core.tags_only(TOKENS_LENGTHS) in signatures
+        self._calls = {}  # (signature, scores wanted) -> callable
+        for name in (TOKENS_LENGTHS, TEXT):
+            for scores in (True, False):
+                chosen = serving_core.signature(name, scores, signatures)
+                self._calls[name, scores] = _Call(self._session, signatures[chosen])
 
     @classmethod
     def load(cls, path: str, batch_size: int = 128) -> "Predictor":
@@ -48,43 +46,25 @@ class Predictor:
     def predict_tokens(self, sentences: Sequence[Sequence[str]], scores: bool = True) -> List[Dict]:
         """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces.
         ``scores=False``: answers without scores, from the signature that does not compute them."""
-        run = self._calls[serving_signatures.TOKENS_LENGTHS, scores]
-        results = [None] * len(sentences)
-        for chunk in self._chunks(sentences, len):
-            batch = [list(sentences[i]) for i in chunk]
-            width = max(1, max(len(s) for s in batch))
-            padded = np.array([s + [""] * (width - len(s)) for s in batch], dtype=object)
-            out = run(tokens=padded, lengths=np.array([len(s) for s in batch], np.int32))
-            for row, i in enumerate(chunk):
-                tokens = batch[row]
-                results[i] = self._result(" ".join(tokens), tokens, out, row, scores)
-        return results
+        run = self._calls[TOKENS_LENGTHS, scores]
+
+        def predict(batch):
+            tokens, lengths = serving_core.padded(batch)
+            out = run(tokens=np.array(tokens, dtype=object), lengths=np.array(lengths, np.int32))
+            return serving_core.tokens_answers(batch, out, scores, self.encoding)
+
+        return serving_core.by_length([list(s) for s in sentences], self.batch_size, predict)
 
     def predict_text(self, texts: Sequence[str], scores: bool = True) -> List[Dict]:
         """Tag raw sentences (split in the graph); character spans refer to each input string.
         ``scores=False`` as for :meth:`predict_tokens`."""
-        run = self._calls[serving_signatures.TEXT, scores]
-        results = [None] * len(texts)
-        for chunk in self._chunks(texts, len):
-            out = run(text=np.array([texts[i] for i in chunk], dtype=object))
-            for row, i in enumerate(chunk):
-                n = int(out["lengths"][row])
-                tokens = [t.decode("utf-8") for t in out["tokens"][row, :n]]
-                results[i] = self._result(texts[i], tokens, out, row, scores)
-        return results
+        run = self._calls[TEXT, scores]
 
-    def _chunks(self, items, size):
-        # Similar lengths per batch keep padding (and so LSTM work) small; results return in input order.
-        order = sorted(range(len(items)), key=lambda i: size(items[i]))
-        return [order[k:k + self.batch_size] for k in range(0, len(order), self.batch_size)]
+        def predict(batch):
+            out = run(text=np.array(batch, dtype=object))
+            return serving_core.text_answers(batch, out, scores, self.encoding)
 
-    def _result(self, text: str, tokens: List[str], out, row: int, scores: bool) -> Dict:
-        n = len(tokens)
-        tags = [t.decode("utf-8") for t in out["tags"][row, :n]]
-        if not scores:
-            return sentence_answer(text, tokens, tags, None, None, self.encoding)
-        return sentence_answer(text, tokens, tags, out["scores"][row, :n], out["sequence_score"][row],
-                               self.encoding)
+        return serving_core.by_length(list(texts), self.batch_size, predict)
 
 
 def _load(session, version_dir: str):

@@ -8,7 +8,7 @@ JSON-encoded) and the ``params.json`` written beside an exported model.
 import dataclasses
 import json
 import math
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Union
 
 from ner_tagger.errors import HParamsError
 
@@ -169,6 +169,16 @@ class HParams:
             except (TypeError, ValueError) as err:
                 raise HParamsError(f"{source}: hyperparameter {key!r}={_shown(f, raw)}: {err}") from None
         return dataclasses.replace(base or cls(), **updates)
+
+    @classmethod
+    def from_params(cls, params: Union["HParams", Mapping[str, Any]]) -> "HParams":
+        """The typed hyperparameters inside an estimator's ``params``: the flat :meth:`to_dict` plus the keys
+        the job adds beside them (``vocab_dir``, ``embeddings_npy``), which are not hyperparameters. An
+        :class:`HParams` is returned as it is."""
+        if isinstance(params, HParams):
+            return params
+        names = set(cls.describe_names())
+        return cls.from_dict({k: v for k, v in params.items() if k in names}, source="params")
 
     @classmethod
     def from_json_file(cls, path: str, base: Optional["HParams"] = None) -> "HParams":

@@ -17,6 +17,7 @@ import tensorflow as tf
 from ner_tagger import conll, crf, input_fns, metrics, network
 from ner_tagger.corpus import Corpus
 from ner_tagger.hooks import BestCheckpoint
+from ner_tagger.hparams import HParams
 
 log = logging.getLogger("ner_tagger")
 
@@ -31,16 +32,17 @@ class DevEvaluationHook(tf.estimator.SessionRunHook):
                  keeper: BestCheckpoint, eval_dir: str, patience: int = 0):
         """``patience``: stop training after this many evaluations without a better dev F1 (0: never)."""
         self._sentences, self._params, self._every, self._keeper = sentences, params, every_steps, keeper
+        self._hp = HParams.from_params(params)
         self._eval_dir, self._patience = eval_dir, patience
 
     def begin(self):
         net = network.of_graph()
-        self._collector = metrics.Collector(self._params["tag_encoding"], net.vocab.entity_types)
+        self._collector = metrics.Collector(self._hp.tag_encoding, net.vocab.entity_types)
         with tf.name_scope("dev_evaluation"):
             # One pass is a fixed number of batches, so the iterator repeats instead of being
             # re-initialised per evaluation (re-initialising took up to 2.7 s, waiting on the old one).
             dataset = input_fns.eval_input_fn(self._sentences, self._params)
-            self._batches = input_fns.steps_per_epoch(self._sentences, self._params["eval_batch_size"], 0)
+            self._batches = input_fns.steps_per_epoch(self._sentences, self._hp.eval_batch_size, 0)
             features, gold = tf.compat.v1.data.make_one_shot_iterator(dataset.repeat()).get_next()
             lengths = tf.cast(features["nwords"], tf.int32)
             logits = net(features["words"], lengths, training=False)

@@ -30,7 +30,7 @@ def train_input_fn(source: Source, params: dict, task: Tuple[int, int] = (0, 1))
 
     ``task`` (index, count): a distributed training task's share of the sentences (see :func:`share`).
     """
-    hp = _hparams(params)
+    hp = HParams.from_params(params)
     sentences = _sentences(source, hp)
     index, count = task
     if isinstance(sentences, corpus.Corpus):
@@ -64,7 +64,7 @@ def _check_share(sentences: int, index: int, count: int) -> None:
 
 def eval_input_fn(source: Source, params: dict) -> tf.data.Dataset:
     """Every sentence once, in file order, in batches of ``eval_batch_size``."""
-    hp = _hparams(params)
+    hp = HParams.from_params(params)
     sentences = _sentences(source, hp)
     dataset = _lines(sentences.files) if isinstance(sentences, corpus.Corpus) else _dataset(sentences)
     return _batch(dataset, _lengths(sentences), hp.eval_batch_size, 0).prefetch(tf.data.AUTOTUNE)
@@ -87,13 +87,6 @@ def _lengths(sentences) -> dict:
     if isinstance(sentences, corpus.Corpus):
         return sentences.lengths
     return collections.Counter(len(s.tokens) for s in sentences)
-
-
-def _hparams(params) -> HParams:
-    if isinstance(params, HParams):
-        return params
-    names = set(HParams.describe_names())
-    return HParams.from_dict({k: v for k, v in params.items() if k in names}, source="params")
 
 
 def _sentences(source: Source, hp: HParams):

@@ -53,9 +53,9 @@ def run(settings: JobSettings) -> dict:
     hook = interruption.SigtermCheckpointHook(settings.model_dir, role.is_chief,
                                               settings.hparams.keep_checkpoint_max)
     with hook.installed():
-        report = pipeline(settings.hparams, settings.data_dir, settings.model_dir, settings.export_dir,
-                          settings.output_dir, eval_dir_path=settings.eval_dir, extra_hooks=[hook],
-                          embeddings_dir=settings.embeddings_dir)
+        report = pipeline(hparams=settings.hparams, data_dir=settings.data_dir, model_dir=settings.model_dir,
+                          export_dir=settings.export_dir, output_dir=settings.output_dir,
+                          eval_dir=settings.eval_dir, embeddings_dir=settings.embeddings_dir, extra_hooks=[hook])
     if role.is_chief:
         if settings.servable_dir:
             check_servable(settings.servable_dir)
@@ -64,14 +64,15 @@ def run(settings: JobSettings) -> dict:
     return report
 
 
-def pipeline(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: str,
-             output_dir: Optional[str] = None, eval_dir_path: Optional[str] = None,
-             extra_hooks: Sequence = (), embeddings_dir: Optional[str] = None) -> dict:
+def pipeline(*, hparams: HParams, data_dir: str, model_dir: str, export_dir: str,
+             output_dir: Optional[str] = None, eval_dir: Optional[str] = None,
+             embeddings_dir: Optional[str] = None, extra_hooks: Sequence = ()) -> dict:
     """Data -> vocabularies -> estimator run -> export -> report, in this process, whatever its role.
 
-    Trains on ``data_dir_path``, exports to ``export_dir/<version>``, returns (and writes) the report.
+    The folders are :class:`JobSettings`' (keyword-only: four of them are strings in a row).
+    Trains on ``data_dir``, exports to ``export_dir/<version>``, returns (and writes) the report.
 
-    ``eval_dir_path`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
+    ``eval_dir`` is an optional separate directory (e.g. a SageMaker ``eval`` channel) holding the
     dev file; ``embeddings_dir`` an optional ``embeddings`` channel. ``model_dir`` holds checkpoints; an
     existing one is resumed from its newest checkpoint.
     Distributed (parameter-server) training is set up by ``RunConfig`` from ``TF_CONFIG``.
@@ -82,7 +83,7 @@ def pipeline(hparams: HParams, data_dir_path: str, model_dir: str, export_dir: s
 
     started = time.time()
     hparams = model_params.with_embeddings_channel(hparams, embeddings_dir)
-    data = dataset.load_data(hparams, data_dir_path, eval_dir_path)
+    data = dataset.load_data(hparams, data_dir, eval_dir)
     params = model_params.prepare_model_dir(hparams, data, model_dir)
     estimator = estimator_run.make_estimator(hparams, model_dir, params)
     estimator_run.log_resume_point(model_dir)

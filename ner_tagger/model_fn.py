@@ -15,7 +15,7 @@ Modes = tf.estimator.ModeKeys
 
 def model_fn(features, labels, mode, params):
     """Build the tagger for ``mode`` (TRAIN, EVAL or PREDICT) and return its ``EstimatorSpec``."""
-    hp = HParams.from_dict({k: v for k, v in params.items() if k in HParams.describe_names()}, source="params")
+    hp = HParams.from_params(params)
     training = mode == Modes.TRAIN
     # Mixed precision is for training speed; exports (PREDICT) compute in float32 on any machine.
     network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training,

@@ -37,7 +37,7 @@ import os
 import tempfile
 from typing import Dict, List, Mapping, Optional, Tuple
 
-from ner_tagger import failure
+from ner_tagger import failure, serving_core
 from ner_tagger.errors import DataError, HParamsError
 
 DEFAULT_ROOT = "/opt/ml"
@@ -132,14 +132,10 @@ class MLPaths:
 def has_saved_model(model_dir: str) -> bool:
     """Whether ``model_dir`` holds a numeric version folder with ``saved_model.pb`` (or is one).
 
-    A plain ``os`` check, so ``serve`` can refuse to start gunicorn without importing TensorFlow.
+    A plain ``os`` check (:func:`ner_tagger.serving_core.newest_saved_model`, the rule the export's loaders
+    follow), so ``serve`` can refuse to start gunicorn without importing TensorFlow.
     """
-    if os.path.isfile(os.path.join(model_dir, "saved_model.pb")):
-        return True
-    if not os.path.isdir(model_dir):
-        return False
-    return any(name.isdigit() and os.path.isfile(os.path.join(model_dir, name, "saved_model.pb"))
-               for name in os.listdir(model_dir))
+    return serving_core.newest_saved_model(model_dir) is not None
 
 
 @dataclasses.dataclass(frozen=True)

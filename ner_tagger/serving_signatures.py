@@ -16,16 +16,11 @@ pass (the scores) is not run. Exports made before these existed lack them; calle
 """
 import tensorflow as tf
 
+# The names are the serving core's, which callers without TensorFlow (the TF Serving handler) use too.
+from ner_tagger.serving_core import TAGS_OUTPUT, TEXT, TOKENS_LENGTHS, tags_only  # noqa: F401
 from ner_tagger.text import split_text
 
-TEXT, TOKENS_LENGTHS = "text", "tokens_lengths"
-TAGS_OUTPUT = "tags"  # the export output of the tags-only signatures
 TAGS_ONLY_OUTPUTS = ("tokens", "tags", "tag_ids", "lengths")
-
-
-def tags_only(signature: str) -> str:
-    """The name of ``signature``'s tags-only twin (``text`` -> ``text_tags``)."""
-    return TAGS_OUTPUT if signature == "serving_default" else f"{signature}_{TAGS_OUTPUT}"
 
 
 def serving_input_fn() -> tf.estimator.export.ServingInputReceiver:

@@ -63,8 +63,8 @@ def main(argv=None):
         run = os.path.join(work, f"cap{cap}")
         hp = HParams(word_dim=args.dim, embeddings_vocab_max=cap, max_steps=1, eval_every_steps=1,
                      lstm_implementation="fused")
-        job.pipeline(hp, args.data_dir, os.path.join(run, "ckpt"), os.path.join(run, "export"),
-                     embeddings_dir=channel)
+        job.pipeline(hparams=hp, data_dir=args.data_dir, model_dir=os.path.join(run, "ckpt"),
+                     export_dir=os.path.join(run, "export"), embeddings_dir=channel)
         version = export.latest_version(os.path.join(run, "export"))
         words = len(vocab.Vocabulary.load(os.path.join(run, "ckpt", "vocab")).words)
         rows.append({"embeddings_vocab_max": cap, "vocabulary": words, "savedmodel_bytes": folder_bytes(version),

@@ -4,9 +4,9 @@ Deployed by :func:`ner_tagger.sagemaker.launch.make_model` as ``TensorFlowModel(
 source_dir="serving_entry", dependencies=[<the TF-free ner_tagger modules>])``: the SDK puts this file in
 ``model.tar.gz`` under ``code/`` and the modules under ``code/lib/ner_tagger/``, and the container's Python
 service (sagemaker-tensorflow-serving-container ``python_service.py``) runs with both folders on its path,
-so the request parsing (:mod:`ner_tagger.container.payload`) and the answer (:mod:`ner_tagger.answers`) are
-the BYOC server's own code, not a copy. The container has no TensorFlow in that Python and no rest of the
-package: those modules import neither.
+so the request parsing (:mod:`ner_tagger.container.payload`), the batches, the signature and the answer
+(:mod:`ner_tagger.serving_core`, :mod:`ner_tagger.answers`) are the BYOC server's own code, not a copy.
+The container has no TensorFlow in that Python and no rest of the package: those modules import neither.
 
 The container calls ``handler(data, context)`` once per request (it prefers ``handler`` to an
 ``input_handler``/``output_handler`` pair). One handler rather than the pair because a request may mix raw
@@ -39,7 +39,7 @@ import os
 import requests
 from requests import exceptions as http_errors
 
-from ner_tagger import answers
+from ner_tagger import answers, serving_core
 from ner_tagger.container import media, records
 from ner_tagger.container.deadline import Deadline, budget, chunked
 from ner_tagger.container.payload import Limits, RequestError, batch_transform_payload_mb, parse_request
@@ -98,29 +98,17 @@ def handler(data, context):
     return media.render(results, request.key, answer_type), answer_type
 
 
-def _signature(name, scores):
-    # The tags-only twin (``text_tags``, ``tokens_lengths_tags``) skips the CRF's forward-backward pass;
-    # ner_tagger.serving_signatures names them (not imported: it needs TensorFlow).
-    return name if scores else f"{name}_tags"
-
-
 def _predict_text(context, texts, scores=True, deadline=None):
-    outputs = _serve(context, {"signature_name": _signature("text", scores), "inputs": {"text": texts}},
-                     deadline)
-    answered = []
-    for row, text in enumerate(texts):
-        tokens = outputs["tokens"][row][:int(outputs["lengths"][row])]
-        answered.append(_answer(text, tokens, outputs, row))
-    return answered
+    outputs = _serve(context, {"signature_name": serving_core.signature(serving_core.TEXT, scores),
+                               "inputs": {"text": texts}}, deadline)
+    return serving_core.text_answers(texts, outputs, scores)
 
 
 def _predict_tokens(context, rows, scores=True, deadline=None):
-    width = max(len(tokens) for tokens in rows)
-    padded = [tokens + [""] * (width - len(tokens)) for tokens in rows]
-    outputs = _serve(context, {"signature_name": _signature("tokens_lengths", scores),
-                               "inputs": {"tokens": padded, "lengths": [len(tokens) for tokens in rows]}},
-                     deadline)
-    return [_answer(" ".join(tokens), tokens, outputs, row) for row, tokens in enumerate(rows)]
+    tokens, lengths = serving_core.padded(rows)
+    outputs = _serve(context, {"signature_name": serving_core.signature(serving_core.TOKENS_LENGTHS, scores),
+                               "inputs": {"tokens": tokens, "lengths": lengths}}, deadline)
+    return serving_core.tokens_answers(rows, outputs, scores)
 
 
 def _serve(context, request, deadline=None):
@@ -135,10 +123,3 @@ def _serve(context, request, deadline=None):
         raise ValueError(f"TF Serving answered {response.status_code}: {response.content.decode('utf-8')}")
     return json.loads(response.content.decode("utf-8"))["outputs"]
 
-
-def _answer(text, tokens, outputs, row):
-    n = len(tokens)
-    if "scores" not in outputs:
-        return answers.sentence_answer(text, tokens, outputs["tags"][row][:n], None, None)
-    return answers.sentence_answer(text, tokens, outputs["tags"][row][:n], outputs["scores"][row][:n],
-                                   outputs["sequence_score"][row])

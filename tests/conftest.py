@@ -117,8 +117,8 @@ def trained(synthetic_dir, tmp_path_factory):
         if not done.exists():
             from ner_tagger import job
 
-            report = job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"),
-                                  output_dir=str(root / "output"))
+            report = job.pipeline(hparams=hp, data_dir=str(synthetic_dir), model_dir=str(root / "ckpt"),
+                                  export_dir=str(root / "export"), output_dir=str(root / "output"))
             (root / "report.tmp").write_text(json.dumps(report), encoding="utf-8")
             os.replace(root / "report.tmp", done)  # a worker that sees report.json sees a finished run
     report = json.loads(done.read_text(encoding="utf-8"))

@@ -120,8 +120,8 @@ def test_export_knows_out_of_train_words_and_serves_without_the_vectors_file(syn
     table = vectors(IN_TRAIN + OUTSIDE_TRAIN, seed=3)
     vectors_file = write_vectors(channel / "vectors.vec.gz", table, header=True, compress=True)
     hp = HParams.from_dict(dict(TINY, max_steps=60, eval_every_steps=60))
-    job.pipeline(hp, str(synthetic_dir), str(tmp_path / "ckpt"), str(tmp_path / "export"),
-                 embeddings_dir=str(channel))
+    job.pipeline(hparams=hp, data_dir=str(synthetic_dir), model_dir=str(tmp_path / "ckpt"),
+                 export_dir=str(tmp_path / "export"), embeddings_dir=str(channel))
     os.remove(vectors_file)
     os.remove(tmp_path / "ckpt" / "embeddings.npy")
     version = export.latest_version(str(tmp_path / "export"))

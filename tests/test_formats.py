@@ -108,7 +108,8 @@ def offsets_model(tmp_path_factory):
         records.append({"text": text, "label": [{"start": s, "end": e, "labels": [k]} for s, e, k in entities]})
     (data / "test.json").write_text(json.dumps(records))
     hp = HParams.from_dict(dict(TINY, max_steps=300))
-    report = job.pipeline(hp, str(data), str(root / "ckpt"), str(root / "export"))
+    report = job.pipeline(hparams=hp, data_dir=str(data), model_dir=str(root / "ckpt"),
+                          export_dir=str(root / "export"))
     return {"report": report, "root": root, "export": str(root / "export"), "test": test}
 
 

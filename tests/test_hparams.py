@@ -76,3 +76,12 @@ def test_mixed_precision_needs_adam():
     assert HParams.from_dict({"mixed_precision": "true"}, strings=True).mixed_precision is True
     with pytest.raises(HParamsError, match="'mixed_precision'=True: needs optimizer 'adam', not 'lazy_adam'"):
         HParams.from_dict({"mixed_precision": True, "optimizer": "lazy_adam"})
+
+
+def test_from_params_reads_the_estimator_params_and_leaves_the_job_keys():
+    hp = HParams(lstm_units=7, tag_encoding="iob2")
+    params = dict(hp.to_dict(), vocab_dir="/tmp/vocab", embeddings_npy="/tmp/e.npy")
+    assert HParams.from_params(params) == hp
+    assert HParams.from_params(hp) is hp
+    with pytest.raises(HParamsError, match=r"params: hyperparameter 'lstm_units'=0"):
+        HParams.from_params(dict(params, lstm_units=0))

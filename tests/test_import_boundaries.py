@@ -18,7 +18,8 @@ HEAVY = ("tensorflow", "tensorflow_addons", "numpy", "seqeval")
                                     "ner_tagger.cluster", "ner_tagger.dataset", "ner_tagger.formats",
                                     "ner_tagger.convert", "ner_tagger.text_rules", "ner_tagger.container.media",
                                     "ner_tagger.progress", "ner_tagger.container.records",
-                                    "ner_tagger.container.windows", "ner_tagger.container.deadline"])
+                                    "ner_tagger.container.windows", "ner_tagger.container.deadline",
+                                    "ner_tagger.serving_core"])
 def test_imports_no_tensorflow(module):
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)

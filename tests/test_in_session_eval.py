@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subproce
 
 def _run(synthetic_dir, root, **overrides):
     hp = HParams.from_dict(dict(TINY, **overrides))
-    return job.pipeline(hp, str(synthetic_dir), str(root / "ckpt"), str(root / "export"))
+    return job.pipeline(hparams=hp, data_dir=str(synthetic_dir), model_dir=str(root / "ckpt"),
+                        export_dir=str(root / "export"))
 
 
 def test_scores_match_the_exported_model_and_the_last_step_is_evaluated(trained):

@@ -52,11 +52,11 @@ def test_resume_continues_the_global_step_and_exports_averaged_weights(tmp_path)
     # One evaluation in the first run (each builds its own graph and session: seconds of CPU); the second
     # run's schedule is what the test checks: restarted from 0, it would have evaluated at 40 again.
     first = HParams.from_dict(dict(TINY, max_steps=40, eval_every_steps=40, ema_decay=0.9))
-    job.pipeline(first, str(data), model_dir, export_dir)
+    job.pipeline(hparams=first, data_dir=str(data), model_dir=model_dir, export_dir=export_dir)
     assert tf.train.load_checkpoint(model_dir).get_tensor("global_step") == 40
 
     second = HParams.from_dict(dict(TINY, max_steps=80, eval_every_steps=40, ema_decay=0.9))
-    report = job.pipeline(second, str(data), model_dir, export_dir)
+    report = job.pipeline(hparams=second, data_dir=str(data), model_dir=model_dir, export_dir=export_dir)
     assert [e["step"] for e in report["evaluations"]] == [80]  # continued, not restarted from 0
     assert len([n for n in os.listdir(export_dir) if n.isdigit()]) == 2
 
@@ -68,3 +68,10 @@ def test_resume_continues_the_global_step_and_exports_averaged_weights(tmp_path)
     [exported] = [v.numpy() for v in model.variables if v.name.startswith(name)]
     np.testing.assert_allclose(exported, reader.get_tensor(name + "/ExponentialMovingAverage"), rtol=1e-6)
     assert not np.allclose(exported, reader.get_tensor(name))
+
+
+def test_pipeline_takes_its_folders_by_name(tmp_path):
+    # Four folder strings in a row: passed by position, one swap would train into the wrong folder.
+    with pytest.raises(TypeError):
+        job.pipeline(HParams(), str(tmp_path), str(tmp_path / "ckpt"), str(tmp_path / "export"))
+    assert not os.path.exists(tmp_path / "ckpt")

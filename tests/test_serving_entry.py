@@ -74,7 +74,7 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
     assert [(e["type"], e["text"], e["start"]) for e in first["entities"]] == [("PER", "Alice", 0),
                                                                              ("PER", "Bob", 10)]
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
-    assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.tagging",
+    assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.serving_core", "ner_tagger.tagging",
                                   "ner_tagger.container", "ner_tagger.container.payload",
                                   "ner_tagger.container.media", "ner_tagger.container.records",
                                   "ner_tagger.container.windows", "ner_tagger.container.deadline"}

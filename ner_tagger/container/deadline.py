@@ -18,6 +18,7 @@ import time
 from typing import Callable, List, Optional, Sequence, TypeVar
 
 from ner_tagger.container.payload import RequestError
+from ner_tagger.serving_core import by_length
 
 T = TypeVar("T")
 # SageMaker ends a real-time InvokeEndpoint after 60 s, whatever the container is still doing.
@@ -69,18 +70,17 @@ def chunked(items: Sequence[T], size: int, predict: Callable[[List[T]], List[dic
     order, ``deadline`` checked before each chunk against the time the previous one took. A
     ``TimeoutError`` from ``predict`` (a model server that did not answer within ``deadline.remaining()``)
     is the deadline's too."""
-    order = sorted(range(len(items)), key=lambda i: len(items[i]))
-    answered: List[Optional[dict]] = [None] * len(items)
-    last = 0.0
-    for start in range(0, len(order), size):
-        deadline.check(last, start, len(items))
+    done, last = 0, 0.0
+
+    def timed(chunk: List[T]) -> List[dict]:
+        nonlocal done, last
+        deadline.check(last, done, len(items))
         began = time.monotonic()
-        chunk = order[start:start + size]
         try:
-            chunk_answers = predict([items[i] for i in chunk])
+            answered = predict(chunk)
         except TimeoutError:
-            raise deadline.exceeded(start, len(items)) from None
-        for i, answer in zip(chunk, chunk_answers):
-            answered[i] = answer
-        last = time.monotonic() - began
-    return answered
+            raise deadline.exceeded(done, len(items)) from None
+        done, last = done + len(chunk), time.monotonic() - began
+        return answered
+
+    return by_length(items, size, timed)

@@ -63,8 +63,9 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_entry.py imports it in
 # an isolated interpreter, ``python -I``).
-SERVE_MODULES = ("__init__.py", "answers.py", "tagging.py", "container/__init__.py", "container/payload.py",
-                 "container/media.py", "container/records.py", "container/windows.py", "container/deadline.py")
+SERVE_MODULES = ("__init__.py", "answers.py", "serving_core.py", "tagging.py", "container/__init__.py",
+                 "container/payload.py", "container/media.py", "container/records.py", "container/windows.py",
+                 "container/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
