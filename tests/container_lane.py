@@ -14,6 +14,7 @@ Tests marked ``container`` use this module and nothing private of each other:
 - ``scaffold_opt_ml(root)``: an /opt/ml like SageMaker's from test_dir/ with tiny hyperparameters;
 - ``free_port()``, ``http(url, ...)``, ``wait_http(url, ...)``.
 """
+import copy
 import json
 import os
 import shutil
@@ -54,6 +55,14 @@ def managed_training_image(region=REGION):
     from sagemaker import image_uris
     return image_uris.retrieve("tensorflow", region, version=MANAGED_TF_VERSION, py_version=MANAGED_PY_VERSION,
                                instance_type="ml.c5.xlarge", image_scope="training")
+
+
+def require_managed_image():
+    """The managed training image's stand-in, as local mode runs it (compose and the image present), or skip."""
+    require_compose()
+    image = managed_training_image()
+    require_images(image)
+    return image
 
 
 # ---------------------------------------------------------------------------------------------------- engine
@@ -242,6 +251,19 @@ def wait_http(url, timeout=180, alive=None):
 # Tiny hyperparameters as SageMaker passes them (strings): the suite's TINY set, 150 steps. On the synthetic
 # task (tests/conftest.py) that is enough for a model whose answers can be checked entity by entity.
 TINY_HYPERPARAMETERS = dict({k: str(v) for k, v in TINY.items()}, max_steps="150", eval_every_steps="75")
+
+
+def shipped_config(hyperparameters=None, **settings):
+    """configs/sagemaker.json as shipped with ``settings`` on top, and the lane's tiny hyperparameters (then
+    ``hyperparameters``, as strings) on top of its own, checked as the launcher checks them."""
+    from ner_tagger.sagemaker import launch
+
+    config = copy.deepcopy(launch.load_config(os.path.join(REPO, "configs", "sagemaker.json")))
+    config.update(settings)
+    config["hyperparameters"] = dict(config["hyperparameters"], **TINY_HYPERPARAMETERS,
+                                     **{k: str(v) for k, v in (hyperparameters or {}).items()})
+    launch.check_hyperparameters(config["hyperparameters"])
+    return config
 
 
 def write_training_channel(folder):

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tarfile
 
-from conftest import exclusive
+from conftest import exclusive, synthetic_sentences, write_conll
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -38,6 +38,49 @@ def prepare_source(dest, *args, **kwargs):
     os.makedirs(BUILD, exist_ok=True)
     with exclusive(os.path.join(BUILD, ".wheels.lock")):
         return source.prepare(dest, *args, build_dir=BUILD, **kwargs)
+
+
+def this_python_target():
+    """A staging target for this interpreter and the stand-in's glibc: the test venv stands in for the image."""
+    from ner_tagger.sagemaker import source
+
+    return source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
+
+
+def prepare_source_for_this_python(dest):
+    """The launcher's staged folder for this interpreter, with the image packages. Its pins must be what this
+    venv has: the toolkit's pip would otherwise install the wheels into the test venv."""
+    from importlib import metadata
+
+    folder = prepare_source(dest, this_python_target(), image_packages=True)
+    with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as fh:
+        pins = [line.strip().split("==") for line in fh if "==" in line]
+    for name, version in pins:
+        assert metadata.version(name) == version, f"the test venv has {name} {metadata.version(name)}"
+    return folder
+
+
+def write_training_data(root):
+    """A training channel's folder: 300 synthetic training sentences and 60 dev ones."""
+    write_conll(root / "train.txt", synthetic_sentences(300, 1))
+    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
+    return str(root)
+
+
+def mock_session(region="us-east-1"):
+    """The SDK v2 ``Session`` with AWS mocked (what the launcher is handed instead of a real one)."""
+    from unittest import mock
+
+    from sagemaker.session_settings import SessionSettings
+
+    sess = mock.MagicMock(name="Session")
+    sess.boto_region_name = region
+    sess.default_bucket.return_value = "ner-bucket"
+    sess.default_bucket_prefix = None
+    sess.local_mode = False
+    sess.sagemaker_config = {}
+    sess.settings = SessionSettings()
+    return sess
 
 
 def source_tarball(path):

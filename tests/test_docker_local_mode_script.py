@@ -14,7 +14,6 @@ What local mode cannot exercise: S3 (inputs, code upload, output, checkpoint syn
 ``max_run``/``max_wait``, the network-isolation flag, metric definitions (no CloudWatch) and the platform's
 ``TRAINING_JOB_NAME``: tests/test_docker_platform.py plays those from the SDK's real request.
 """
-import copy
 import os
 import re
 import tarfile
@@ -23,17 +22,13 @@ import time
 import container_lane as lane
 import pytest
 
-CONFIG = os.path.join(lane.REPO, "configs", "sagemaker.json")
 # The stand-in managed image's interpreter and C library (scripts/container_env.sh: Debian bookworm).
 STANDIN_PYTHON, STANDIN_GLIBC = "3.11", "2.36"
 
 
 @pytest.fixture(scope="module")
 def managed_image():
-    lane.require_compose()
-    image = lane.managed_training_image()
-    lane.require_images(image)
-    return image
+    return lane.require_managed_image()
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +44,8 @@ def staged(tmp_path_factory):
 def local_config(tmp_path, instance_count=1, distribution=None, **hyperparameters):
     """configs/sagemaker.json as shipped, with what local mode needs: instance type ``local``, a file://
     output path, the tiny hyperparameters on top of the config's own (so a fit takes about a minute)."""
-    from ner_tagger.sagemaker import launch
-
-    config = copy.deepcopy(launch.load_config(CONFIG))
-    config.update(instance_type="local", instance_count=instance_count, distribution=distribution,
-                  output_path=f"file://{tmp_path / 'output'}")
-    tiny = {k: v for k, v in lane.TINY_HYPERPARAMETERS.items()}
-    config["hyperparameters"] = dict(config["hyperparameters"], **tiny,
-                                     **{k: str(v) for k, v in hyperparameters.items()})
-    launch.check_hyperparameters(config["hyperparameters"])
-    return config
+    return lane.shipped_config(hyperparameters, instance_type="local", instance_count=instance_count,
+                               distribution=distribution, output_path=f"file://{tmp_path / 'output'}")
 
 
 def fit(config, tmp_path, staged_dir, channel, states=None):

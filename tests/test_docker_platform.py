@@ -19,7 +19,6 @@ What each test covers:
 - two BYOC jobs sharing one ``checkpoint_s3_uri`` prefix each train their own model, and a spot restart of the
   first resumes its own.
 """
-import copy
 import os
 import random
 import re
@@ -31,7 +30,6 @@ import pytest
 
 pytestmark = pytest.mark.container
 
-CONFIG = os.path.join(lane.REPO, "configs", "sagemaker.json")
 # The stand-in managed image's interpreter and C library (scripts/container_env.sh: Debian bookworm).
 STANDIN_PYTHON, STANDIN_GLIBC = "3.11", "2.36"
 BUCKET = "ner-platform-test"
@@ -88,16 +86,10 @@ def new_s3(folder, data_folder):
 def platform_config(**hyperparameters):
     """configs/sagemaker.json as shipped (spot, checkpoints, TensorBoard output, ...) with the test bucket,
     network isolation on and the tiny hyperparameters on top of the config's own."""
-    from ner_tagger.sagemaker import launch
-
-    config = copy.deepcopy(launch.load_config(CONFIG))
-    config.update(output_path=f"s3://{BUCKET}/output", code_location=f"s3://{BUCKET}/code",
-                  checkpoint_s3_uri=CHECKPOINTS, tensorboard_s3_uri=f"s3://{BUCKET}/tensorboard",
-                  enable_network_isolation=True, inputs={"training": DATA})
-    config["hyperparameters"] = dict(config["hyperparameters"], **lane.TINY_HYPERPARAMETERS)
-    config["hyperparameters"].update({k: str(v) for k, v in hyperparameters.items()})
-    launch.check_hyperparameters(config["hyperparameters"])
-    return config
+    return lane.shipped_config(hyperparameters, output_path=f"s3://{BUCKET}/output",
+                               code_location=f"s3://{BUCKET}/code", checkpoint_s3_uri=CHECKPOINTS,
+                               tensorboard_s3_uri=f"s3://{BUCKET}/tensorboard", enable_network_isolation=True,
+                               inputs={"training": DATA})
 
 
 def capture_training(s3, staged, config, job_name=None, captured=None, **estimator_kwargs):

@@ -9,7 +9,6 @@ same config, folder and data. Both must leave a numeric SavedModel, and their de
 Containers: compose labels each with its project folder, under this test's temporary folder; they are
 listed and removed by that label (``container_lane.sweep_local_mode``), nothing else on the engine is touched.
 """
-import copy
 import json
 import os
 import re
@@ -23,7 +22,6 @@ import sdk3_harness
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
-CONFIG = os.path.join(lane.REPO, "configs", "sagemaker.json")
 FIT = os.path.join(lane.REPO, "tests", "sdk3_local_fit.py")
 STANDIN_PYTHON, STANDIN_GLIBC = "3.11", "2.36"  # the stand-in managed image (scripts/container_env.sh)
 # The lane's settings (150 steps of the synthetic task): both runs converge. Earlier in training the seeded runs
@@ -35,10 +33,7 @@ FINAL = re.compile(r"final: f1=([0-9.]+) precision=\S+ recall=\S+ entities=\d+")
 
 @pytest.fixture(scope="module")
 def managed_image():
-    lane.require_compose()
-    image = lane.managed_training_image()
-    lane.require_images(image)
-    return image
+    return lane.require_managed_image()
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +44,13 @@ def sdk3():
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """The staged folder for the stand-in's Python, the synthetic channel, the local config (shared by both)."""
-    from ner_tagger.sagemaker import launch, source
+    from ner_tagger.sagemaker import source
 
     root = tmp_path_factory.mktemp("sdk-v3-lane")
     staged = source.prepare(str(root / "staged"), source.Target(STANDIN_PYTHON, STANDIN_GLIBC))
     channel = lane.write_training_channel(root / "data" / "training")
-    config = copy.deepcopy(launch.load_config(CONFIG))
-    config.update(instance_type="local", instance_count=1, distribution=None, role=lane.ROLE,
-                  output_path=f"file://{root / 'output'}")
-    config["hyperparameters"] = dict(config["hyperparameters"], **SETTINGS)
-    launch.check_hyperparameters(config["hyperparameters"])
+    config = lane.shipped_config(instance_type="local", instance_count=1, distribution=None, role=lane.ROLE,
+                                 output_path=f"file://{root / 'output'}")
     return {"root": root, "staged": staged, "channel": channel, "config": config}
 
 

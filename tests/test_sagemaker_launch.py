@@ -31,16 +31,7 @@ def no_telemetry(monkeypatch):
 
 @pytest.fixture
 def session():
-    from sagemaker.session_settings import SessionSettings
-
-    sess = mock.MagicMock(name="Session")
-    sess.boto_region_name = "us-east-1"
-    sess.default_bucket.return_value = "ner-bucket"
-    sess.default_bucket_prefix = None
-    sess.local_mode = False
-    sess.sagemaker_config = {}
-    sess.settings = SessionSettings()
-    return sess
+    return harness.mock_session()
 
 
 @pytest.fixture

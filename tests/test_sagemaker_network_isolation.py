@@ -28,7 +28,7 @@ from unittest import mock
 
 import pytest
 import sagemaker_harness as harness
-from conftest import TINY, synthetic_sentences, write_conll
+from conftest import TINY
 
 from ner_tagger.sagemaker import launch, metric_definitions
 
@@ -68,43 +68,22 @@ def test_the_sandbox_reaches_no_aws(sandbox):
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("iso-data")
-    write_conll(root / "train.txt", synthetic_sentences(300, 1))
-    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
-    return str(root)
+    return harness.write_training_data(tmp_path_factory.mktemp("iso-data"))
 
 
 @pytest.fixture(scope="module")
 def staged(tmp_path_factory):
-    """The launcher's source folder for this interpreter; its pins must be this venv's, or the toolkit's pip
-    would install the wheels into the test venv."""
-    from importlib import metadata
-
-    from ner_tagger.sagemaker import source
-
-    target = source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
-    folder = harness.prepare_source(str(tmp_path_factory.mktemp("iso-src") / "src"), target, image_packages=True)
-    with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as fh:
-        pins = [line.strip().split("==") for line in fh if "==" in line]
-    for name, version in pins:
-        assert metadata.version(name) == version, f"the test venv has {name} {metadata.version(name)}"
-    return folder
+    """The launcher's source folder for this interpreter."""
+    return harness.prepare_source_for_this_python(str(tmp_path_factory.mktemp("iso-src") / "src"))
 
 
 @pytest.fixture
 def session(tmp_path, monkeypatch):
     """The SDK's ``Session`` with AWS mocked; the S3 upload of ``sourcedir.tar.gz`` keeps a copy on disk."""
-    from sagemaker.session_settings import SessionSettings
     from sagemaker.telemetry import telemetry_logging
 
     monkeypatch.setattr(telemetry_logging, "_requests_helper", mock.Mock(name="telemetry"))
-    sess = mock.MagicMock(name="Session")
-    sess.boto_region_name = "us-east-1"
-    sess.default_bucket.return_value = "ner-bucket"
-    sess.default_bucket_prefix = None
-    sess.local_mode = False
-    sess.sagemaker_config = {}
-    sess.settings = SessionSettings()
+    sess = harness.mock_session()
     sess.uploaded = str(tmp_path / "sourcedir.tar.gz")
     sess.s3_resource.Object.return_value.upload_file.side_effect = \
         lambda path, ExtraArgs=None: shutil.copy(path, sess.uploaded)

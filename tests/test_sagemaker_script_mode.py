@@ -7,7 +7,6 @@ spot job) resumes at step 100 and goes on to 150. A third job has a bad hyperpar
 import json
 import os
 import re
-import sys
 
 import pytest
 import sagemaker_harness as harness
@@ -21,10 +20,7 @@ NOT_SERVABLE = ("NOT be servable", "No model artifact")
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sm-data")
-    write_conll(root / "train.txt", synthetic_sentences(300, 1))
-    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
-    return str(root)
+    return harness.write_training_data(tmp_path_factory.mktemp("sm-data"))
 
 
 @pytest.fixture(scope="module")
@@ -32,16 +28,7 @@ def tarball(tmp_path_factory):
     """The source folder the launcher stages (entry, package, wheels, no-index requirements.txt), built for
     this interpreter. Its pins must be what this venv has: the toolkit's pip would otherwise install the
     wheels into the test venv."""
-    from importlib import metadata
-
-    from ner_tagger.sagemaker import source
-
-    target = source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
-    folder = harness.prepare_source(str(tmp_path_factory.mktemp("sm-src") / "src"), target, image_packages=True)
-    with open(os.path.join(folder, "requirements.txt"), encoding="utf-8") as fh:
-        pins = [line.strip().split("==") for line in fh if "==" in line]
-    for name, version in pins:
-        assert metadata.version(name) == version, f"the test venv has {name} {metadata.version(name)}"
+    folder = harness.prepare_source_for_this_python(str(tmp_path_factory.mktemp("sm-src") / "src"))
     return harness.staged_tarball(tmp_path_factory.mktemp("sm-tar") / "sourcedir.tar.gz", folder)
 
 

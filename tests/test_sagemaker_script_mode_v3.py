@@ -9,12 +9,11 @@ No ``SM_*`` variable is written here: v3's ``environment.py`` computes them in t
 import json
 import os
 import re
-import sys
 
 import pytest
 import sagemaker_harness
 import sdk3_harness as harness
-from conftest import TINY, synthetic_sentences, write_conll
+from conftest import TINY
 
 pytestmark = pytest.mark.slow  # trains in a subprocess
 
@@ -30,20 +29,14 @@ def sdk3():
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("v3-data")
-    write_conll(root / "train.txt", synthetic_sentences(300, 1))
-    write_conll(root / "dev.txt", synthetic_sentences(60, 2))
-    return str(root)
+    return sagemaker_harness.write_training_data(tmp_path_factory.mktemp("v3-data"))
 
 
 @pytest.fixture(scope="module")
 def source_dir(tmp_path_factory):
     """The folder the launcher stages, built for this interpreter (which stands in for the image's)."""
-    from ner_tagger.sagemaker import source
-
-    target = source.Target(f"{sys.version_info.major}.{sys.version_info.minor}", "2.36")
-    return sagemaker_harness.prepare_source(str(tmp_path_factory.mktemp("v3-src") / "src"), target,
-                                            image_packages=True)
+    return sagemaker_harness.prepare_source(str(tmp_path_factory.mktemp("v3-src") / "src"),
+                                            sagemaker_harness.this_python_target(), image_packages=True)
 
 
 def _job(sdk3, workdir, source_dir, data_dir, hyperparameters):

@@ -264,6 +264,31 @@ def _json_string(raw: str) -> str:
     return value if isinstance(value, str) else raw
 
 
+def job_hyperparameters(config: Dict[str, Any], resume: Optional[Resume] = None) -> Dict[str, Any]:
+    """The config's hyperparameters, plus ``resume_from`` when the job continues another (``--resume-from``;
+    refused with a local instance type, whose mode has no ``checkpoint_s3_uri`` to restore)."""
+    hyperparameters = dict(config.get("hyperparameters", {}))
+    if resume:
+        if config["instance_type"] in LOCAL_INSTANCE_TYPES:
+            raise HParamsError(f"--resume-from {resume.job}: not with instance type {config['instance_type']!r}: "
+                               f"local mode has no checkpoint_s3_uri to restore")
+        hyperparameters["resume_from"] = resume.folder
+    return hyperparameters
+
+
+def tuning_ranges(config: Dict[str, Any], categorical, continuous, integer) -> Dict[str, Any]:
+    """``config["tuning"]["ranges"]`` (``{"name": {"type": "continuous"|"integer"|"categorical", "min"/"max" or
+    "values", "scaling"}}``) as the SDK's parameter classes (v2's or v3's, which take the same arguments)."""
+    ranges = {}
+    for name, spec in config["tuning"]["ranges"].items():
+        if spec["type"] == "categorical":
+            ranges[name] = categorical(spec["values"])
+        else:
+            kind = continuous if spec["type"] == "continuous" else integer
+            ranges[name] = kind(spec["min"], spec["max"], scaling_type=spec.get("scaling", "Auto"))
+    return ranges
+
+
 def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Optional[str] = None,
                    source_dir: Optional[str] = None, checkpoint_name: Optional[str] = None,
                    resume: Optional[Resume] = None):
@@ -279,12 +304,7 @@ def make_estimator(config: Dict[str, Any], role: str, session=None, job_name: Op
     job_name = job_name or new_job_name(config)
     source_dir = source_dir or source.prepare()
     local = config["instance_type"] in LOCAL_INSTANCE_TYPES
-    if resume and local:
-        raise HParamsError(f"--resume-from {resume.job}: not with instance type {config['instance_type']!r}: "
-                           f"the SDK's local mode has no checkpoint_s3_uri to restore")
-    hyperparameters = dict(config.get("hyperparameters", {}))
-    if resume:
-        hyperparameters["resume_from"] = resume.folder
+    hyperparameters = job_hyperparameters(config, resume)
     kwargs = dict(entry_point=TRAIN_ENTRY, source_dir=source_dir,
                   framework_version=FRAMEWORK_VERSION, py_version=PY_VERSION, role=role,
                   instance_type=config["instance_type"], instance_count=config.get("instance_count", 1),
@@ -339,13 +359,7 @@ def make_tuner(config: Dict[str, Any], role: str, session=None, job_name: Option
     job_name = job_name or new_job_name(config, tuning=True)
     estimator = make_estimator(config, role, session, source_dir=source_dir, checkpoint_name=job_name)
     tuning = config["tuning"]
-    ranges = {}
-    for name, spec in tuning["ranges"].items():
-        if spec["type"] == "categorical":
-            ranges[name] = CategoricalParameter(spec["values"])
-        else:
-            kind = ContinuousParameter if spec["type"] == "continuous" else IntegerParameter
-            ranges[name] = kind(spec["min"], spec["max"], scaling_type=spec.get("scaling", "Auto"))
+    ranges = tuning_ranges(config, CategoricalParameter, ContinuousParameter, IntegerParameter)
     tuner = HyperparameterTuner(estimator, metric_definitions.OBJECTIVE_METRIC, ranges,
                                 metric_definitions.METRIC_DEFINITIONS,
                                 objective_type=metric_definitions.OBJECTIVE_TYPE, max_jobs=tuning.get("max_jobs", 10),

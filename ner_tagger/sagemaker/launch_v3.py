@@ -42,6 +42,8 @@ from ner_tagger.sagemaker.launch import (
     Resume,
     check_cluster,
     checkpoint_uri,
+    job_hyperparameters,
+    tuning_ranges,
 )
 
 REQUIREMENTS = "requirements.txt"
@@ -116,12 +118,7 @@ def make_trainer(config: Dict[str, Any], role: str, session, job_name: Optional[
     stem = job_stem(config, job_name)
     source_dir = source_dir or source.prepare()
     local = config["instance_type"] in LOCAL_INSTANCE_TYPES
-    if resume and local:
-        raise HParamsError(f"--resume-from {resume.job}: not with instance type {config['instance_type']!r}: "
-                           f"local mode has no checkpoint_s3_uri to restore")
-    hyperparameters = dict(config.get("hyperparameters", {}))
-    if resume:
-        hyperparameters["resume_from"] = resume.folder
+    hyperparameters = job_hyperparameters(config, resume)
     spot = bool(config.get("use_spot_instances")) and not local
     max_run = config.get("max_run", 24 * 3600)
     compute = dict(instance_type=config["instance_type"], instance_count=1, enable_managed_spot_training=spot)
@@ -182,13 +179,7 @@ def make_tuner(config: Dict[str, Any], role: str, session, job_name: Optional[st
                                           short=True)
     launched = make_trainer(config, role, session, source_dir=source_dir, checkpoint_name=job_name)
     tuning = config["tuning"]
-    ranges = {}
-    for name, spec in tuning["ranges"].items():
-        if spec["type"] == "categorical":
-            ranges[name] = CategoricalParameter(spec["values"])
-        else:
-            kind = ContinuousParameter if spec["type"] == "continuous" else IntegerParameter
-            ranges[name] = kind(spec["min"], spec["max"], scaling_type=spec.get("scaling", "Auto"))
+    ranges = tuning_ranges(config, CategoricalParameter, ContinuousParameter, IntegerParameter)
     tuner = HyperparameterTuner(launched.trainer, metric_definitions.OBJECTIVE_METRIC, ranges,
                                 metric_definitions.METRIC_DEFINITIONS, objective_type=metric_definitions.OBJECTIVE_TYPE,
                                 max_jobs=tuning.get("max_jobs", 10),
