@@ -260,8 +260,8 @@ def shipped_config(hyperparameters=None, **settings):
 
     config = copy.deepcopy(launch.load_config(os.path.join(REPO, "configs", "sagemaker.json")))
     config.update(settings)
-    config["hyperparameters"] = dict(config["hyperparameters"], **TINY_HYPERPARAMETERS,
-                                     **{k: str(v) for k, v in (hyperparameters or {}).items()})
+    config["hyperparameters"] = dict(config["hyperparameters"], **TINY_HYPERPARAMETERS)
+    config["hyperparameters"].update({k: str(v) for k, v in (hyperparameters or {}).items()})
     launch.check_hyperparameters(config["hyperparameters"])
     return config
 
