@@ -15,7 +15,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["ner_tagger", "ner_tagger.*"]),
-    package_data={"ner_tagger": ["data/wnut17/*"]},
+    package_data={"ner_tagger": ["datasets/wnut17/*"]},
     include_package_data=True,
     python_requires=">=3.9,<3.12",
     install_requires=[
@@ -46,13 +46,13 @@ setup(
             "ruff>=0.6",  # lint, run by scripts/test.sh before the tests (settings in pyproject.toml)
             "hypothesis>=6",
             "gunicorn>=22",
-            "psutil>=5.6",  # scripts/loadtest_serve.py samples the server's memory
+            "psutil>=5.6",  # benchmarks/loadtest.py samples the server's memory
             "sagemaker>=2.257,<3",
             # The managed container's runner (sagemaker-training, sagemaker-tensorflow-training) is installed
             # by scripts/test.sh without its dependency pins: it pins protobuf<=3.20.3, whose pure-Python
             # build would slow TensorFlow; the container itself ships protobuf 3.20 beside TF 2.14.
         ],
-        # scripts/benchmark_scale.py draws docs/scale.png.
+        # benchmarks/scale.py draws docs/scale.png.
         "bench": [
             "matplotlib>=3.5",
         ],

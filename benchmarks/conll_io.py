@@ -1,18 +1,18 @@
-"""CoNLL reading for the benchmark (``ner_tagger.conll``'s), and the file spaCy's ``ner`` converter can read.
+"""CoNLL reading for the benchmark (``ner_tagger.corpus.conll``'s), and the file spaCy's ``ner`` converter can read.
 
-The spaCy side runs in .venv-bench, which does not install ner_tagger; it imports ``ner_tagger.conll`` from
+The spaCy side runs in .venv-bench, which does not install ner_tagger; it imports ``ner_tagger.corpus.conll`` from
 the source tree (the sides run with the repository root as working directory), which needs only the
 standard library: importing ``ner_tagger`` does not import TensorFlow.
 """
 from typing import List, Sequence, Tuple
 
-from ner_tagger import conll
+from ner_tagger.corpus import conll
 
 Sentence = Tuple[List[str], List[str]]
 
 
 def read_conll(path: str) -> List[Sentence]:
-    """``(words, tags)`` per sentence, tags in IOB2 (see :func:`ner_tagger.conll.read_conll`)."""
+    """``(words, tags)`` per sentence, tags in IOB2 (see :func:`ner_tagger.corpus.conll.read_conll`)."""
     return [(list(s.tokens), list(s.tags)) for s in conll.read_conll(path)]
 
 

@@ -7,7 +7,7 @@ import re
 import statistics
 from typing import Dict, List, Optional, Sequence, Tuple
 
-# ner_tagger.hooks.ProgressHook and ner_tagger.metrics.EVAL_LINE; the logging format puts HH:MM:SS first.
+# ner_tagger.job.hooks.ProgressHook and ner_tagger.model.metrics.EVAL_LINE; the logging format puts HH:MM:SS first.
 PROGRESS = re.compile(r"train: step=(?P<step>\d+)/\d+ epoch=(?P<epoch>[\d.]+) loss=\S+ "
                       r"sentences/s=(?P<sentences>[\d.]+) tokens/s=(?P<tokens>[\d.]+)")
 EVAL = re.compile(r"eval: step=(?P<step>\d+) f1=(?P<f1>[\d.]+) precision=(?P<precision>[\d.]+) "

@@ -155,7 +155,7 @@ def targets_markdown(rows: Sequence[Dict]) -> str:
 
 
 def scale_rows(records: Sequence[Dict]) -> List[Dict]:
-    """``scripts/benchmark_scale.py`` records, the last run of each (code label, corpus size) only,
+    """``benchmarks/scale.py`` records, the last run of each (code label, corpus size) only,
     "before" rows first, then by label and size."""
     latest = {}
     for record in records:

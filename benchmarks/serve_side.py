@@ -12,7 +12,7 @@ import urllib.request
 from benchmarks import conll_io, process, timing
 from benchmarks.process import thread_env
 from benchmarks.settings import Settings, split_path
-from ner_tagger.serving_process import ServeProcess
+from ner_tagger.serving.local_server import ServeProcess
 
 READY_SECONDS = 180
 

@@ -163,7 +163,7 @@ def main(argv=None):
 
 
 def entity_scores(gold, predicted) -> dict:
-    """seqeval's micro average in its default (conlleval) mode: ner_tagger.metrics.entity_report's figures."""
+    """seqeval's micro average in its default (conlleval) mode: ner_tagger.model.metrics.entity_report's figures."""
     from seqeval.metrics import classification_report
 
     raw = classification_report(gold, predicted, output_dict=True, zero_division=0)["micro avg"]

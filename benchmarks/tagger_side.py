@@ -95,7 +95,7 @@ def main(argv=None):
     parser.add_argument("--latency_count", type=int, default=300)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from ner_tagger.exported_model import Predictor
+    from ner_tagger.serving.exported_model import Predictor
 
     predict = _benchmark_predict()
     sentences = [words for words, _ in conll_io.read_conll(args.conll)]
@@ -108,13 +108,13 @@ def main(argv=None):
               # Tags and entities only, as spaCy's `ner` answers: the signature without the CRF marginals.
               "latency_tags_only": timing.latency(lambda words: single.predict_tokens([words], scores=False),
                                                   sentences, args.latency_count),
-              # Raw text through the in-graph splitter, as scripts/benchmark_predict.py reports it.
+              # Raw text through the in-graph splitter, as benchmarks/predict.py reports it.
               "latency_text": predict.latency(single, [" ".join(s) for s in sentences], args.latency_count)}
     json.dump(result, sys.stdout)
 
 
 def _benchmark_predict():
-    """scripts/benchmark_predict.py as a module: its measure() is the project's batch-throughput protocol."""
+    """benchmarks/predict.py as a module: its measure() is the project's batch-throughput protocol."""
     spec = importlib.util.spec_from_file_location("benchmark_predict",
                                                   os.path.join(ROOT, "scripts", "benchmark_predict.py"))
     module = importlib.util.module_from_spec(spec)

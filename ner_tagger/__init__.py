@@ -16,8 +16,8 @@ import warnings
 __all__ = ["model_fn", "train_input_fn", "eval_input_fn", "serving_input_fn"]
 __version__ = "0.1.0"
 
-_PUBLIC = {"model_fn": "ner_tagger.model_fn", "train_input_fn": "ner_tagger.input_fns",
-           "eval_input_fn": "ner_tagger.input_fns", "serving_input_fn": "ner_tagger.serving_signatures"}
+_PUBLIC = {"model_fn": "ner_tagger.model.model_fn", "train_input_fn": "ner_tagger.model.input_fns",
+           "eval_input_fn": "ner_tagger.model.input_fns", "serving_input_fn": "ner_tagger.model.signatures"}
 
 
 def quiet_tensorflow() -> None:
@@ -45,9 +45,9 @@ def __dir__():
 
 
 class _Package(types.ModuleType):
-    """Keeps ``ner_tagger.model_fn`` the function. Importing the submodule ``ner_tagger.model_fn`` makes the
+    """Keeps ``ner_tagger.model.model_fn`` the function. Importing the submodule ``ner_tagger.model.model_fn`` makes the
     import system bind the submodule as the package attribute of the same name (done after the submodule
-    ran); the eager ``from ner_tagger.model_fn import model_fn`` used to rebind it, so the function stays."""
+    ran); the eager ``from ner_tagger.model.model_fn import model_fn`` used to rebind it, so the function stays."""
 
     def __setattr__(self, name, value):
         if name in _PUBLIC and isinstance(value, types.ModuleType) and hasattr(value, name):

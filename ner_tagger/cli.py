@@ -3,8 +3,9 @@ import functools
 import logging
 import sys
 
-from ner_tagger import failure, quiet_tensorflow
+from ner_tagger import quiet_tensorflow
 from ner_tagger.errors import NerTaggerError
+from ner_tagger.job import failure
 
 # Every command line (train, evaluate, predict, the SageMaker and container entry points) imports this
 # module before TensorFlow; the package itself no longer sets this at import.
@@ -25,7 +26,7 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def exits_cleanly(main):
-    """Errors about the user's input print one line and exit 2 (:mod:`ner_tagger.failure`'s map); anything
+    """Errors about the user's input print one line and exit 2 (:mod:`ner_tagger.job.failure`'s map); anything
     else keeps its traceback."""
     @functools.wraps(main)
     def wrapper(argv=None):

@@ -19,8 +19,8 @@ import sys
 import tempfile
 from typing import Iterable, Iterator
 
-from ner_tagger import formats, json_records, offsets
 from ner_tagger.cli import exits_cleanly
+from ner_tagger.corpus import formats, json_records, offsets
 from ner_tagger.hparams import OFFSETS_TOKENIZERS, SPAN_MISMATCH, TAG_SCHEMES, HParams
 
 

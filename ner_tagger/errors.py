@@ -25,7 +25,7 @@ class ModelNotFoundError(NerTaggerError, FileNotFoundError):
 
 
 class TrainingInterrupted(Exception):
-    """SIGTERM stopped training after a checkpoint (:mod:`ner_tagger.interruption`); not an input error,
+    """SIGTERM stopped training after a checkpoint (:mod:`ner_tagger.job.interruption`); not an input error,
     so not a :class:`NerTaggerError`: the same job run again resumes."""
 
     def __init__(self, step, checkpoint):

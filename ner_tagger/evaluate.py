@@ -1,6 +1,6 @@
 """``python -m ner_tagger.evaluate``: score an exported model on a labelled file (seqeval, entity level).
 
-The file is CoNLL, a Ground Truth manifest or JSONL with character offsets (:mod:`ner_tagger.formats`).
+The file is CoNLL, a Ground Truth manifest or JSONL with character offsets (:mod:`ner_tagger.corpus.formats`).
 
 Prints seqeval's report (overall and per type); ``--json`` writes the same figures as JSON and
 ``--predictions`` writes the file back with a third column of predicted tags (IOB2).
@@ -31,9 +31,9 @@ def evaluate(model: str, conll_path: str, tag_scheme: str = "auto", batch_size: 
     """Return ``(report, seqeval_text, sentences, predicted_tags)`` for ``conll_path``."""
     from seqeval.metrics import classification_report
 
-    from ner_tagger import formats
+    from ner_tagger.corpus import formats
     from ner_tagger.hparams import HParams
-    from ner_tagger.report import score_export
+    from ner_tagger.job.report import score_export
 
     hp = HParams(tag_scheme=tag_scheme, tag_encoding="iob2", label_attribute=label_attribute)
     sentences = formats.read_sentences(conll_path, hp)
@@ -49,15 +49,15 @@ def main(argv=None) -> int:
     report, text, sentences, predicted = evaluate(args.model, args.conll, args.tag_scheme, args.batch_size,
                                                   args.label_attribute)
     print(text)
-    from ner_tagger.report import summary
+    from ner_tagger.job.report import summary
 
     print(f"overall: {summary(report)} sentences={len(sentences)}")
     if args.json:
-        from ner_tagger.report import write_json
+        from ner_tagger.job.report import write_json
 
         write_json(args.json, report)
     if args.predictions:
-        from ner_tagger.conll import write_conll
+        from ner_tagger.corpus.conll import write_conll
 
         write_conll(args.predictions, sentences, predicted)
     return 0

@@ -129,7 +129,7 @@ class HParams:
     mixed_precision: bool = _field(False, "Train with float16 compute in the embeddings, character features, "
                                           "BiLSTM and tag scores (Keras mixed_float16), float32 weights, CRF "
                                           "and loss, and dynamic loss scaling. For GPUs with tensor cores "
-                                          "(scripts/gpu_check.sh); slower on a CPU. Exports compute in "
+                                          "(scripts/benchmark.py gpu_check); slower on a CPU. Exports compute in "
                                           "float32. Needs optimizer adam.")
 
     def __post_init__(self):

@@ -31,10 +31,10 @@ import sys
 import tempfile
 from typing import Iterable, Iterator, Optional, Tuple
 
-from ner_tagger.answers import Sentence, in_request_order
 from ner_tagger.cli import exits_cleanly, setup_logging
 from ner_tagger.errors import DataError
 from ner_tagger.progress import Progress
+from ner_tagger.serving.answers import Sentence, in_request_order
 
 TEXT, JSONL, CONLL = "text", "jsonl", "conll"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
     if args.batch_size < 1:
         raise DataError(f"--batch_size={args.batch_size}: must be >= 1")
     setup_logging()
-    from ner_tagger.exported_model import Predictor
+    from ner_tagger.serving.exported_model import Predictor
 
     fmt, source = input_format(args), args.input or "<stdin>"
     with contextlib.ExitStack() as stack:

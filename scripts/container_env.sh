@@ -11,7 +11,7 @@
 #   tensorflow/tensorflow:2.15.0         tests/containers/standins/tensorflow          (the Dockerfile's FROM)
 #   763104351884.dkr.ecr.<region>.amazonaws.com/tensorflow-training:2.14-cpu-py310
 #                                        tests/containers/standins/tensorflow-training (managed image)
-# Environment: NER_TAGGER_TEST_REGION (us-west-2, must match tests/container_lane.py),
+# Environment: NER_TAGGER_TEST_REGION (us-west-2, must match tests/support/container_lane.py),
 # NER_TAGGER_STANDIN_CACHE (/var/cache/ner-tagger-standins: wheels downloaded once on the host and served
 # to the builds on loopback), DOCKERD_LOG (/var/log/dockerd.log).
 #

@@ -37,9 +37,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ner_tagger import channels  # noqa: E402
 from ner_tagger.errors import HParamsError  # noqa: E402
-from ner_tagger.sagemaker import launch, source  # noqa: E402
+from ner_tagger.sagemaker import (  # noqa: E402
+    channels,  # noqa: E402
+    launch,
+    source,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The container lane alone: the engine and the stand-in images (scripts/container_env.sh), then every test
-# marked `container` (tests/container_lane.py is their harness). Arguments go to pytest, e.g. -k local_mode.
+# marked `container` (tests/support/container_lane.py is their harness). Arguments go to pytest, e.g. -k local_mode.
 #   NER_TAGGER_SKIP_ENV=1   do not run scripts/container_env.sh (engine and images already there)
 #   PY=/path/to/python      the interpreter with the test extras (default: .venv, created like scripts/test.sh)
 set -euo pipefail

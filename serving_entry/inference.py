@@ -4,8 +4,8 @@ Deployed by :func:`ner_tagger.sagemaker.launch.make_model` as ``TensorFlowModel(
 source_dir="serving_entry", dependencies=[<the TF-free ner_tagger modules>])``: the SDK puts this file in
 ``model.tar.gz`` under ``code/`` and the modules under ``code/lib/ner_tagger/``, and the container's Python
 service (sagemaker-tensorflow-serving-container ``python_service.py``) runs with both folders on its path,
-so the request parsing (:mod:`ner_tagger.container.payload`), the batches, the signature and the answer
-(:mod:`ner_tagger.serving_core`, :mod:`ner_tagger.answers`) are the BYOC server's own code, not a copy.
+so the request parsing (:mod:`ner_tagger.serving.payload`), the batches, the signature and the answer
+(:mod:`ner_tagger.serving.core`, :mod:`ner_tagger.serving.answers`) are the BYOC server's own code, not a copy.
 The container has no TensorFlow in that Python and no rest of the package: those modules import neither.
 
 The container calls ``handler(data, context)`` once per request (it prefers ``handler`` to an
@@ -13,20 +13,20 @@ The container calls ``handler(data, context)`` once per request (it prefers ``ha
 sentences and token lists, and TF Serving's REST predict runs one signature per call: the ``text``
 signature splits raw sentences in the graph, ``tokens_lengths`` takes token lists.
 
-The answer's media type follows :func:`ner_tagger.container.media.response_type`, as BYOC's does: JSON lines
+The answer's media type follows :func:`ner_tagger.serving.media.response_type`, as BYOC's does: JSON lines
 for Batch Transform's ``application/jsonlines`` mini-batches (or when ``Accept`` asks for them), else JSON.
 
 A line-format request (a Batch Transform mini-batch) is answered record by record, as BYOC answers it
-(:mod:`ner_tagger.container.records`): a long record in windows, a malformed one with an error object on
+(:mod:`ner_tagger.serving.records`): a long record in windows, a malformed one with an error object on
 its own line.
 
 Time: the container runs this handler in a gunicorn worker (``--timeout``
 ``SAGEMAKER_GUNICORN_TIMEOUT_SECONDS``, default 30) behind nginx (``proxy_read_timeout``
 ``SAGEMAKER_NGINX_PROXY_READ_TIMEOUT_SECONDS``, default 60, raised by the container to at least the gunicorn
 timeout), its ``serve.py`` reading both. The handler's own budget (:func:`request_budget_s`) is that gunicorn
-timeout less a margin (:func:`ner_tagger.container.deadline.budget`); TF Serving is called in chunks, each
+timeout less a margin (:func:`ner_tagger.serving.deadline.budget`); TF Serving is called in chunks, each
 call waiting at most the time left, and a request that would outlast the budget raises
-:class:`~ner_tagger.container.deadline.DeadlineExceeded`, naming the setting, before gunicorn (sync
+:class:`~ner_tagger.serving.deadline.DeadlineExceeded`, naming the setting, before gunicorn (sync
 workers) or nginx (the default gevent workers, which gunicorn never times out while they wait on a socket)
 would cut the request off with no answer of ours.
 
@@ -39,10 +39,9 @@ import os
 import requests
 from requests import exceptions as http_errors
 
-from ner_tagger import answers, serving_core
-from ner_tagger.container import media, records
-from ner_tagger.container.deadline import Deadline, budget, chunked
-from ner_tagger.container.payload import Limits, RequestError, batch_transform_payload_mb, parse_request
+from ner_tagger.serving import answers, core, media, records
+from ner_tagger.serving.deadline import Deadline, budget, chunked
+from ner_tagger.serving.payload import Limits, RequestError, batch_transform_payload_mb, parse_request
 
 # The TF Serving container's gunicorn timeout: its serve.py reads this variable, default 30 s.
 GUNICORN_TIMEOUT_VAR, GUNICORN_TIMEOUT_DEFAULT_S = "SAGEMAKER_GUNICORN_TIMEOUT_SECONDS", 30
@@ -99,16 +98,16 @@ def handler(data, context):
 
 
 def _predict_text(context, texts, scores=True, deadline=None):
-    outputs = _serve(context, {"signature_name": serving_core.signature(serving_core.TEXT, scores),
+    outputs = _serve(context, {"signature_name": core.signature(core.TEXT, scores),
                                "inputs": {"text": texts}}, deadline)
-    return serving_core.text_answers(texts, outputs, scores)
+    return core.text_answers(texts, outputs, scores)
 
 
 def _predict_tokens(context, rows, scores=True, deadline=None):
-    tokens, lengths = serving_core.padded(rows)
-    outputs = _serve(context, {"signature_name": serving_core.signature(serving_core.TOKENS_LENGTHS, scores),
+    tokens, lengths = core.padded(rows)
+    outputs = _serve(context, {"signature_name": core.signature(core.TOKENS_LENGTHS, scores),
                                "inputs": {"tokens": tokens, "lengths": lengths}}, deadline)
-    return serving_core.tokens_answers(rows, outputs, scores)
+    return core.tokens_answers(rows, outputs, scores)
 
 
 def _serve(context, request, deadline=None):

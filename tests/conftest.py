@@ -1,16 +1,11 @@
-"""Shared fixtures: a synthetic NER task small enough to learn perfectly in seconds."""
-import contextlib
-import fcntl
+"""Fixtures and hooks: the synthetic data folders, one shared trained model, vocabularies; how pytest-xdist
+groups and orders the files; the optional CPU log. Helpers live in tests/support/."""
 import json
 import os
-import queue
-import random
-import re
-import signal
-import threading
-import time
 
 import pytest
+from support.processes import exclusive, run_shared_folder
+from support.synthetic import TINY, TRAINED_EVAL_EVERY, TRAINED_STEPS, synthetic_sentences, write_conll
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # One intra-op thread for this process and every TensorFlow subprocess a test starts (they inherit the
@@ -21,52 +16,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "2")
 
-PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farah", "Gustavo", "Hiro"]
-PLACES = ["Paris", "Lagos", "Lima", "Oslo", "Kyoto", "Quebec City", "New York"]
-ORGS = ["Acme Corp", "Globex", "Initech", "Umbrella Group"]
-TEMPLATES = [
-    "{PER} met {PER} in {LOC} .",
-    "{PER} works for {ORG} .",
-    "{ORG} opened an office in {LOC} .",
-    "yesterday {PER} flew to {LOC} with {PER} .",
-    "the weather was nice .",
-    "{ORG} hired {PER} last week .",
-]
-FILLERS = {"PER": PEOPLE, "LOC": PLACES, "ORG": ORGS}
-
-# Small enough to train in seconds on 2 cores, large enough to learn the task.
-TINY = {"word_dim": 16, "char_dim": 8, "char_filters": 16, "lstm_units": 16, "batch_size": 16,
-        "eval_batch_size": 64, "dropout": 0.1, "learning_rate": 0.01, "eval_every_steps": 100,
-        "log_every_steps": 50, "early_stopping_patience": 0}
-
-
-def synthetic_sentences(n, seed):
-    """``n`` (tokens, IOB2 tags) pairs from the templates."""
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        tokens, tags = [], []
-        for piece in rng.choice(TEMPLATES).split():
-            kind = piece.strip("{}") if piece.startswith("{") else None
-            if kind:
-                words = rng.choice(FILLERS[kind]).split()
-                tokens += words
-                tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(words) - 1)
-            else:
-                tokens.append(piece)
-                tags.append("O")
-        out.append((tokens, tags))
-    return out
-
-
-def write_conll(path, sentences, sep="\t"):
-    with open(path, "w", encoding="utf-8") as fh:
-        for tokens, tags in sentences:
-            fh.writelines(f"{t}{sep}{g}\n" for t, g in zip(tokens, tags))
-            fh.write("\n")
-    return str(path)
-
-
 @pytest.fixture(scope="session")
 def synthetic_dir(tmp_path_factory):
     """A data dir with train.txt, dev.txt and test.txt of the synthetic task."""
@@ -75,32 +24,6 @@ def synthetic_dir(tmp_path_factory):
     write_conll(root / "dev.txt", synthetic_sentences(60, 2))
     write_conll(root / "test.txt", synthetic_sentences(60, 3))
     return root
-
-
-# The shared run's schedule: 300 is not a multiple of 80, so the run also shows that the last step is evaluated.
-TRAINED_STEPS, TRAINED_EVAL_EVERY = 300, 80
-
-
-@contextlib.contextmanager
-def exclusive(lock_path):
-    """Hold an exclusive lock on ``lock_path`` (created if missing): pytest-xdist workers are separate
-    processes, so what they share (one trained model, the wheel cache under build/) is built under a lock."""
-    with open(lock_path, "a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def run_shared_folder(tmp_path_factory, name):
-    """A folder for one test run: the same for every pytest-xdist worker of the run (their base temps share a
-    parent), a fresh one without xdist."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        folder = tmp_path_factory.getbasetemp().parent / name
-        folder.mkdir(exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp(name)
 
 
 @pytest.fixture(scope="session")
@@ -115,9 +38,9 @@ def trained(synthetic_dir, tmp_path_factory):
     done = root / "report.json"
     with exclusive(root / ".lock"):
         if not done.exists():
-            from ner_tagger import job
+            from ner_tagger.job import runner
 
-            report = job.pipeline(hparams=hp, data_dir=str(synthetic_dir), model_dir=str(root / "ckpt"),
+            report = runner.pipeline(hparams=hp, data_dir=str(synthetic_dir), model_dir=str(root / "ckpt"),
                                   export_dir=str(root / "export"), output_dir=str(root / "output"))
             (root / "report.tmp").write_text(json.dumps(report), encoding="utf-8")
             os.replace(root / "report.tmp", done)  # a worker that sees report.json sees a finished run
@@ -125,80 +48,10 @@ def trained(synthetic_dir, tmp_path_factory):
     return {"report": report, "root": root, "export": root / "export", "hparams": hp}
 
 
-def tensorboard_scalars(folder):
-    """{tag: [(step, value), ...]} from the event files in ``folder``, read as TensorBoard reads them."""
-    import glob
-
-    import tensorflow as tf
-
-    found = {}
-    for path in sorted(glob.glob(os.path.join(str(folder), "events.out.tfevents.*"))):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                found.setdefault(value.tag, []).append((event.step, round(value.simple_value, 5)))
-    return found
-
-
-def _line_queue(proc):
-    """``proc``'s output lines through a queue that one reader thread fills (``None`` at the end), so that a
-    wait for a line is bounded even when ``proc`` goes silent without exiting."""
-    lines = getattr(proc, "_test_lines", None)
-    if lines is None:
-        lines = proc._test_lines = queue.Queue()
-
-        def pump():
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-        threading.Thread(target=pump, daemon=True).start()
-    return lines
-
-
-def read_until(proc, pattern, timeout):
-    """Lines of ``proc``'s output up to the first that matches ``pattern``; kills ``proc`` and fails the test
-    if none does within ``timeout`` seconds (or ``proc``'s output ends first)."""
-    lines, source, deadline = [], _line_queue(proc), time.monotonic() + timeout
-    while True:
-        try:
-            line = source.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
-        lines.append(line)
-        if re.search(pattern, line):
-            return lines
-    proc.kill()
-    pytest.fail("never saw %r:\n%s" % (pattern, "".join(lines)[-3000:]))
-
-
-def sigterm_after(proc, pattern, timeout, wait=90):
-    """Send SIGTERM once ``proc`` logs ``pattern`` (a training process well under way); its whole log once it
-    exited (killed if it outlives ``wait`` seconds)."""
-    try:
-        lines = read_until(proc, pattern, timeout)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=wait)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    source = _line_queue(proc)
-    while (line := source.get(timeout=30)) is not None:
-        lines.append(line)
-    return "".join(lines)
-
-
-# Two sentences, the second padded; "Zorblax" and its "Z"/"x"... are out of vocabulary on purpose (model_fn
-# and network tests).
-WORDS = [["Alice", "met", "Zorblax", "in", "Paris", "."], ["Ωmega", "works", "", "", "", ""]]
-TAGS = [["B-PER", "O", "B-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "O", "O", "O", "O"]]
-LENGTHS = [6, 2]
-
-
 @pytest.fixture(scope="module")
 def vocab_dir(tmp_path_factory):
     """Vocabularies built from 50 synthetic sentences."""
-    from ner_tagger import conll, vocab
+    from ner_tagger.corpus import conll, vocab
 
     sentences = [conll.Sentence(tuple(t), tuple(g), 1) for t, g in synthetic_sentences(50, 5)]
     directory = str(tmp_path_factory.mktemp("vocab"))
@@ -215,7 +68,7 @@ def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group(group))
 
 
-# CPU-seconds per test file in a recorded run (scripts/test_cpu_table.py --write-costs; how to refresh it is
+# CPU-seconds per test file in a recorded run (benchmarks/suite_cpu.py --write-costs; how to refresh it is
 # in that script). Only the order files are handed out in depends on it: a stale table costs balance, not
 # correctness.
 FILE_COSTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "file_costs.json")

@@ -201,7 +201,7 @@ def test_figures_take_tags_only_latency_floor_and_workers_and_spacy_falls_back_t
     assert spacy["latency_tags_only_p50_ms"] == 4.0 and spacy["rss_above_floor_mb"] is None
 
 
-# ----- the scale figures (scripts/benchmark_scale.py records; benchmark.py reports them too) -----
+# ----- the scale figures (benchmarks/scale.py records; benchmark.py reports them too) -----
 
 def _scale_record(label, scale, **extra):
     record = {"label": label, "scale": scale, "tokens": 62730 * scale, "pass_s": 0.5 * scale,

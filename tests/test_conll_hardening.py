@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ner_tagger import conll, dataset
+from ner_tagger.corpus import conll, dataset
 from ner_tagger.errors import DataError
 from ner_tagger.hparams import HParams
 
@@ -55,7 +55,7 @@ def test_unusual_but_valid_input_loads(tmp_path, content, tokens):
 
 
 def test_a_10000_token_sentence_loads_and_batches(tmp_path):
-    from ner_tagger import input_fns
+    from ner_tagger.model import input_fns
 
     path = write(tmp_path, "".join(f"w{i}\t{'B-PER' if i % 7 == 0 else 'O'}\n" for i in range(10000)))
     [sentence] = conll.read_conll(path)

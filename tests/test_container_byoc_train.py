@@ -7,10 +7,10 @@ import re
 import shutil
 
 import pytest
-from container_harness import STRING_HPARAMS, failure, model_files, run_train, scaffold
+from support.container_harness import STRING_HPARAMS, failure, model_files, run_train, scaffold
 
 from ner_tagger.container import byoc_train
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.sagemaker.environment import MLPaths
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 

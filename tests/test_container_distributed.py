@@ -5,10 +5,10 @@ import socket
 import threading
 import time
 
-from ner_tagger import cluster
-from ner_tagger.cluster import role_from_tf_config
 from ner_tagger.container import distributed
-from ner_tagger.container.environment import ResourceConfig
+from ner_tagger.job import cluster
+from ner_tagger.job.cluster import role_from_tf_config
+from ner_tagger.sagemaker.environment import ResourceConfig
 
 HOSTS = ("algo-1", "algo-2", "algo-3")
 

@@ -9,11 +9,11 @@ import shutil
 import subprocess
 
 import pytest
-from container_harness import REPO, TEST_DIR
+from support.container_harness import REPO, TEST_DIR
 
-from ner_tagger import conll
-from ner_tagger.container import environment, hyperparameters
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.corpus import conll
+from ner_tagger.sagemaker import environment, hyperparameters
+from ner_tagger.sagemaker.environment import MLPaths
 
 
 def instructions():

@@ -4,8 +4,8 @@ import json
 import os
 
 import pytest
-from conftest import tensorboard_scalars
-from container_harness import STRING_HPARAMS, Server, failure, model_files, request, run_train, scaffold
+from support.container_harness import STRING_HPARAMS, Server, failure, model_files, request, run_train, scaffold
+from support.events import tensorboard_scalars
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -133,7 +133,7 @@ def test_a_jsonlines_mini_batch_is_answered_one_line_a_record(server):
 
 
 def test_a_batch_answers_like_single_requests(server):
-    from conftest import synthetic_sentences
+    from support.synthetic import synthetic_sentences
 
     texts = [" ".join(tokens) for tokens, _ in synthetic_sentences(40, 7)]
     code, batch = request(server.url + "/invocations", json.dumps({"instances": texts}), JSON)

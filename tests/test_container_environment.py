@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from ner_tagger.container import environment
 from ner_tagger.errors import DataError
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.sagemaker import environment
+from ner_tagger.sagemaker.environment import MLPaths
 
 
 def write_json(path, value):
@@ -85,8 +85,9 @@ def test_unsupported_input_modes(paths):
 
 
 def test_train_and_validation_channels_are_read_by_the_shared_table(paths):
-    """BYOC reads every name the launcher accepts (ner_tagger.channels); the SDK's own channels are ignored."""
-    from ner_tagger import channels
+    """BYOC reads every name the launcher accepts (ner_tagger.sagemaker.channels); the SDK's own channels are
+    ignored."""
+    from ner_tagger.sagemaker import channels
 
     assert (environment.TRAINING_CHANNELS, environment.EVAL_CHANNELS, environment.EMBEDDINGS_CHANNELS) == \
         (channels.ROLES["training"], channels.ROLES["eval"], channels.ROLES["embeddings"])
@@ -99,7 +100,7 @@ def test_train_and_validation_channels_are_read_by_the_shared_table(paths):
 
 
 def test_two_channels_for_one_role_are_refused_naming_both(paths):
-    from ner_tagger import channels
+    from ner_tagger.sagemaker import channels
 
     for name in ("training", "train", "dev"):
         os.makedirs(paths.channel(name))

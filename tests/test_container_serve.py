@@ -9,7 +9,7 @@ import pytest
 
 from ner_tagger.container import serve
 from ner_tagger.container.serve import ServeSettings, SettingsError
-from ner_tagger.serving_process import REPO, SERVE
+from ner_tagger.serving.local_server import REPO, SERVE
 
 HEAVY = ("tensorflow", "tensorflow_addons", "numpy")
 
@@ -80,7 +80,7 @@ def test_the_serve_executable_imports_no_tensorflow(tmp_path):
     proc = subprocess.run([SERVE], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == serve.EXIT_USER_ERROR and "no SavedModel" in proc.stderr
     imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "import time:" in line}
-    assert "ner_tagger.container.payload" in imported  # serve itself runs as __main__
+    assert "ner_tagger.serving.payload" in imported  # serve itself runs as __main__
     assert not {name for name in imported if name.split(".")[0] in HEAVY}
 
 

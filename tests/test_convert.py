@@ -2,12 +2,12 @@
 import json
 import os
 
-from conftest import synthetic_sentences, write_conll
-from offsets_harness import offsets_record, write_manifest
+from support.offsets_harness import offsets_record, write_manifest
+from support.synthetic import synthetic_sentences, write_conll
 
 from ner_tagger import convert
 
-WNUT_DEV = os.path.join(os.path.dirname(__file__), "..", "ner_tagger", "data", "wnut17", "dev.conll")
+WNUT_DEV = os.path.join(os.path.dirname(__file__), "..", "ner_tagger", "datasets", "wnut17", "dev.conll")
 
 
 def jsonl(path):

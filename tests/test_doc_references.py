@@ -193,11 +193,11 @@ def test_the_scanner_catches_a_planted_broken_reference():
             "tests/<name>.py, build/sagemaker-source/, test_dir/model/1/, my_data/train.conll, the ratio "
             "ner_tagger/spaCy, a .py file, sm_train.sh")
     assert path_references(text, top_level, basenames) == ["tests/test_no_such_file.py", "test_gone.py"]
-    planted = (":mod:`ner_tagger.no_such_module`, :func:`ner_tagger.job.no_such_function`, "
-               ":mod:`ner_tagger.job`, :func:`ner_tagger.job.run`, :class:`tf.estimator.Estimator`, "
+    planted = (":mod:`ner_tagger.no_such_module`, :func:`ner_tagger.job.runner.no_such_function`, "
+               ":mod:`ner_tagger.job.runner`, :func:`ner_tagger.job.runner.run`, :class:`tf.estimator.Estimator`, "
                ":mod:`.no_such_sibling`, :mod:`.source`")
     assert sphinx_references(planted, "ner_tagger.sagemaker") == [
-        "ner_tagger.no_such_module", "ner_tagger.job.no_such_function", "ner_tagger.sagemaker.no_such_sibling"]
+        "ner_tagger.no_such_module", "ner_tagger.job.runner.no_such_function", "ner_tagger.sagemaker.no_such_sibling"]
 
 
 @pytest.mark.parametrize("target", ["ner_tagger.hparams.HParams", "ner_tagger.container"])

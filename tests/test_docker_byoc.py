@@ -8,8 +8,8 @@ import re
 import subprocess
 import time
 
-import container_lane as lane
 import pytest
+from support import container_lane as lane
 
 pytestmark = pytest.mark.container
 

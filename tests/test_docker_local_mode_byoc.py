@@ -2,12 +2,12 @@
 `Estimator(image_uri=..., instance_type="local").fit("file://...")` writes /opt/ml the SDK's way (JSON-encoded
 hyperparameters, its resource and channel config), runs `train` under docker-compose and packs model.tar.gz;
 `deploy(1, "local")` extracts it, runs `serve` and waits for /ping; `predict()` goes through /invocations.
-Nothing reaches AWS: the session's boto clients refuse to send (tests/container_lane.py)."""
+Nothing reaches AWS: the session's boto clients refuse to send (tests/support/container_lane.py)."""
 import tarfile
 import time
 
-import container_lane as lane
 import pytest
+from support import container_lane as lane
 
 
 def test_the_lanes_local_session_cannot_reach_aws_and_sends_no_telemetry(tmp_path):

@@ -1,4 +1,4 @@
-"""Training jobs played from the request the real SDK v2 sends (tests/platform_harness.py): the launcher's
+"""Training jobs played from the request the real SDK v2 sends (tests/support/platform_harness.py): the launcher's
 estimator (``launch.make_estimator``) and tuner (``launch.make_tuner``) and a bring-your-own-container
 ``Estimator`` are fitted on a real SDK ``Session`` whose boto clients answer locally; the captured
 ``CreateTrainingJob`` (or a trial of the captured ``CreateHyperParameterTuningJob``) then runs in the stand-in
@@ -24,9 +24,9 @@ import random
 import re
 import time
 
-import container_lane as lane
-import platform_harness as ph
 import pytest
+from support import container_lane as lane
+from support import platform_harness as ph
 
 pytestmark = pytest.mark.container
 
@@ -54,7 +54,7 @@ def managed_image():
 def staged(tmp_path_factory):
     """The script-mode source folder as the launcher stages it, for the stand-in's Python and glibc; one
     for the whole file (wheels cached under build/)."""
-    import sagemaker_harness
+    from support import sagemaker_harness
 
     from ner_tagger.sagemaker import source
 

@@ -1,7 +1,7 @@
 """SDK v3's ``ModelTrainer`` in ``Mode.LOCAL_CONTAINER`` on the managed-image stand-in, beside SDK v2's local mode.
 
 The v3 job is the launcher's own (``launch_v3.make_trainer`` for a config with instance type ``local``), run by
-the real SDK v3 in its venv (tests/sdk3_harness.py) through ``tests/sdk3_local_fit.py``: Docker Compose
+the real SDK v3 in its venv (tests/support/sdk3_harness.py) through ``tests/support/sdk3_local_fit.py``: Docker Compose
 starts the stand-in ``tensorflow-training:2.14-cpu-py310`` with v3's entry point (``sm_train.sh``), the staged
 folder as the ``code`` channel, v3's drivers as ``sm_drivers``. The v2 job is ``launch.make_estimator`` on the
 same config, folder and data. Both must leave a numeric SavedModel, and their dev F1 must agree within 0.03.
@@ -16,13 +16,13 @@ import subprocess
 import tarfile
 import time
 
-import container_lane as lane
 import pytest
-import sdk3_harness
+from support import container_lane as lane
+from support import sdk3_harness
 
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
-FIT = os.path.join(lane.REPO, "tests", "sdk3_local_fit.py")
+FIT = os.path.join(lane.REPO, "tests", "support", "sdk3_local_fit.py")
 STANDIN_PYTHON, STANDIN_GLIBC = "3.11", "2.36"  # the stand-in managed image (scripts/container_env.sh)
 # The lane's settings (150 steps of the synthetic task): both runs converge. Earlier in training the seeded runs
 # still differ from run to run by more than the 0.03 asked of the two SDKs (after 40 steps: 0.73 to 0.86 over

@@ -5,10 +5,11 @@ import os
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TRAINED_STEPS
+from support.synthetic import TRAINED_STEPS
 
-from ner_tagger import export, serving_signatures
-from ner_tagger.exported_model import Predictor
+from ner_tagger.job import export
+from ner_tagger.model import signatures
+from ner_tagger.serving.exported_model import Predictor
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -39,8 +40,8 @@ def test_export_is_a_numeric_version_with_vocabularies_and_params(trained):
 
 def test_saved_model_tags_raw_text_in_graph(trained):
     model = tf.saved_model.load(export.latest_version(str(trained["export"])))
-    assert {"serving_default", serving_signatures.TEXT, serving_signatures.TOKENS_LENGTHS} <= set(model.signatures)
-    out = model.signatures[serving_signatures.TEXT](text=tf.constant(["Bob works for Globex .", "Eve flew to Oslo"]))
+    assert {"serving_default", signatures.TEXT, signatures.TOKENS_LENGTHS} <= set(model.signatures)
+    out = model.signatures[signatures.TEXT](text=tf.constant(["Bob works for Globex .", "Eve flew to Oslo"]))
     assert out["tokens"][0, :5].numpy().tolist() == [b"Bob", b"works", b"for", b"Globex", b"."]
     assert out["lengths"].numpy().tolist() == [5, 4]
     tags = [t.decode() for t in out["tags"][0, :5].numpy()]

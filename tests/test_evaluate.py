@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from ner_tagger import conll, evaluate
+from ner_tagger import evaluate
+from ner_tagger.corpus import conll
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 

@@ -6,20 +6,20 @@ import sys
 
 import pytest
 
-from ner_tagger.serving_process import REPO
+from ner_tagger.serving.local_server import REPO
 
 HEAVY = ("tensorflow", "tensorflow_addons", "numpy", "seqeval")
 
 
-@pytest.mark.parametrize("module", ["ner_tagger", "ner_tagger.answers", "ner_tagger.tagging", "ner_tagger.conll",
-                                    "ner_tagger.container.payload", "ner_tagger.container.app",
-                                    "ner_tagger.container.serve", "ner_tagger.serving_process",
-                                    "benchmarks.conll_io", "ner_tagger.failure", "ner_tagger.opt_ml",
-                                    "ner_tagger.cluster", "ner_tagger.dataset", "ner_tagger.formats",
-                                    "ner_tagger.convert", "ner_tagger.text_rules", "ner_tagger.container.media",
-                                    "ner_tagger.progress", "ner_tagger.container.records",
-                                    "ner_tagger.container.windows", "ner_tagger.container.deadline",
-                                    "ner_tagger.serving_core"])
+@pytest.mark.parametrize("module", ["ner_tagger", "ner_tagger.serving.answers", "ner_tagger.corpus.tagging",
+                                    "ner_tagger.corpus.conll", "ner_tagger.serving.payload", "ner_tagger.serving.app",
+                                    "ner_tagger.container.serve", "ner_tagger.serving.local_server",
+                                    "benchmarks.conll_io", "ner_tagger.job.failure", "ner_tagger.sagemaker.environment",
+                                    "ner_tagger.job.cluster", "ner_tagger.corpus.dataset", "ner_tagger.corpus.formats",
+                                    "ner_tagger.convert", "ner_tagger.corpus.text_rules", "ner_tagger.serving.media",
+                                    "ner_tagger.progress", "ner_tagger.serving.records",
+                                    "ner_tagger.serving.windows", "ner_tagger.serving.deadline",
+                                    "ner_tagger.serving.core"])
 def test_imports_no_tensorflow(module):
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)

@@ -6,11 +6,11 @@ import os
 import shutil
 
 import pytest
-from conftest import TINY
+from support.synthetic import TINY
 
-from ner_tagger import job
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import RESUME_KEYS, HParams, check_resumable, resume_conflicts
+from ner_tagger.job import runner
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -75,7 +75,7 @@ def test_run_refuses_to_resume_another_shape(trained, synthetic_dir, tmp_path):
     other = HParams.from_dict(dict(TINY, max_steps=20, eval_every_steps=10, lstm_units=saved + 8))
     conflict = rf"params\.json: cannot resume .*lstm_units: saved {saved}, now {saved + 8}"
     with pytest.raises(HParamsError, match=conflict):
-        job.pipeline(hparams=other, data_dir=str(synthetic_dir), model_dir=model_dir,
+        runner.pipeline(hparams=other, data_dir=str(synthetic_dir), model_dir=model_dir,
                      export_dir=str(tmp_path / "export2"))
     assert json.load(open(f"{model_dir}/params.json"))["lstm_units"] == saved  # left as it was
     assert not os.path.exists(tmp_path / "export2")

@@ -1,7 +1,7 @@
 """A real parameter-server job (master, worker and ps as processes on 127.0.0.1, the toolkit's environment)
 that also survives losing a worker: the worker is killed (SIGKILL, as a crashed host) mid-run and started
 again with the same command. The same run shows the roles, that only the chief evaluates and exports, and
-that the worker outlives the master (tests/test_cluster.py has the roles without processes).
+that the worker outlives the master (tests/test_job_cluster.py has the roles without processes).
 
 Every wait is bounded: a cluster that stops making progress fails the test with its logs, never hangs it."""
 import json
@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from cluster_harness import PS_SERVER, cluster_env, two_host_job
+from support.cluster_harness import PS_SERVER, cluster_env, two_host_job
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -57,7 +57,7 @@ def _step_at_least(minimum):
 
 
 def test_worker_killed_and_restarted_mid_run_training_completes_and_exports(tmp_path):
-    from ner_tagger.exported_model import Predictor
+    from ner_tagger.serving.exported_model import Predictor
 
     cluster, master, worker, argv = two_host_job(tmp_path, 40, max_steps=MAX_STEPS, eval_every_steps=1000,
                                                  log_every_steps=20)

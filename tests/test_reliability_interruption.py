@@ -18,10 +18,11 @@ import threading
 import time
 
 import pytest
-from cluster_harness import entry_command, entry_env, host_dir
-from conftest import read_until, sigterm_after, synthetic_sentences, write_conll
+from support.cluster_harness import entry_command, entry_env, host_dir
+from support.processes import read_until, sigterm_after
+from support.synthetic import synthetic_sentences, write_conll
 
-from ner_tagger import interruption
+from ner_tagger.job import interruption
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -138,7 +139,7 @@ def test_sigkill_at_a_random_moment_of_script_mode_training_loses_at_most_checkp
 # TensorFlow runtime exists before the fork (no session, no eager op), so each exporter starts its own.
 EXPORT_FORKER = textwrap.dedent("""
     import os, sys
-    from ner_tagger import estimator_run, export, hooks
+    from ner_tagger.job import estimator_run, export, hooks
     from ner_tagger.hparams import HParams
     model_dir, export_dir = sys.argv[1], sys.argv[2]
     hp = HParams.from_json_file(os.path.join(model_dir, "params.json"))
@@ -169,7 +170,7 @@ def _files(folder):
 
 
 def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained, tmp_path):
-    from ner_tagger import export
+    from ner_tagger.job import export
 
     model_dir = str(trained["root"] / "ckpt")
     reference = _files(export.latest_version(str(trained["export"])))
@@ -219,7 +220,7 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
 
 
 def _estimator_args(trained):
-    from ner_tagger import estimator_run, hooks
+    from ner_tagger.job import estimator_run, hooks
 
     hp = trained["hparams"]
     model_dir = str(trained["root"] / "ckpt")

@@ -2,7 +2,7 @@
 ``trained``) in a stand-in /opt/ml/model, one gunicorn with 2 workers, small limits so the oversize cases stay
 cheap. (`train` writing that folder is tests/test_container_end_to_end.py's subject.)
 
-The load test is scripts/loadtest_serve.py's own code (imported from the file; scripts/ is not a package)."""
+The load test is benchmarks/loadtest.py's own code (imported from the file; scripts/ is not a package)."""
 import http.client
 import importlib.util
 import json
@@ -12,9 +12,9 @@ import string
 import time
 
 import pytest
-from container_harness import REPO, Server, request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.container_harness import REPO, Server, request
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -25,7 +25,7 @@ LIMITS = {"NER_TAGGER_MAX_BODY_BYTES": 30000, "NER_TAGGER_MAX_BATCH": 8, "NER_TA
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("loadtest_serve", os.path.join(REPO, "scripts", "loadtest_serve.py"))
+    spec = importlib.util.spec_from_file_location("loadtest_serve", os.path.join(REPO, "benchmarks", "loadtest.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -214,7 +214,7 @@ import importlib.util, sys, time
 
 class SlowModel:
     def find_spec(self, name, path=None, target=None):
-        if name != "ner_tagger.exported_model":
+        if name != "ner_tagger.serving.exported_model":
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)

@@ -15,10 +15,10 @@ import pytest
 import requests
 import tensorflow as tf
 
-from ner_tagger import export
-from ner_tagger.container.app import InvocationsApp
-from ner_tagger.container.payload import Limits, RequestError
-from ner_tagger.exported_model import Predictor
+from ner_tagger.job import export
+from ner_tagger.serving.app import InvocationsApp
+from ner_tagger.serving.exported_model import Predictor
+from ner_tagger.serving.payload import Limits, RequestError
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 

@@ -8,11 +8,10 @@ import venv
 from unittest import mock
 
 import pytest
-import sagemaker_harness as harness
+from support import sagemaker_harness as harness
 
-from ner_tagger import channels
 from ner_tagger.errors import HParamsError
-from ner_tagger.sagemaker import launch, metric_definitions
+from ner_tagger.sagemaker import channels, launch, metric_definitions
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 sagemaker = pytest.importorskip("sagemaker")
@@ -79,7 +78,7 @@ def test_training_job_request(config, session, staged):
     assert request["metric_definitions"] == metric_definitions.METRIC_DEFINITIONS
     assert request["resource_config"]["InstanceType"] == config["instance_type"]
     hps = request["hyperparameters"]
-    # What the SDK writes is what the toolkit tests feed the real container (tests/sagemaker_harness.py).
+    # What the SDK writes is what the toolkit tests feed the real container (tests/support/sagemaker_harness.py).
     expected = harness.sdk_hyperparameters(config["hyperparameters"], "s3://x", job="ner-job-1")
     assert {k: hps[k] for k in config["hyperparameters"]} == {k: expected[k] for k in config["hyperparameters"]}
     assert hps["tag_scheme"] == '"auto"' and hps["sagemaker_program"] == '"train_entry.py"'
@@ -155,7 +154,7 @@ def test_source_dir_is_the_staged_folder_without_dependencies(config, session, s
 
 
 def test_distribution(config, session, staged):
-    # multi_worker_mirrored_strategy is refused by load_config (tests/test_cluster.py).
+    # multi_worker_mirrored_strategy is refused by load_config (tests/test_job_cluster.py).
     estimator = launch.make_estimator(dict(config, distribution="parameter_server", instance_count=2), ROLE,
                                       session, source_dir=staged)
     assert estimator.distribution == {"parameter_server": {"enabled": True}}
@@ -174,7 +173,7 @@ def test_tuner_maximises_dev_f1(config, session, staged):
 def test_tuning_job_checkpoints_under_its_own_name(config, session, staged):
     """The SDK copies the estimator's checkpoint_s3_uri into the tuning job's one TrainingJobDefinition
     (every trial gets it): the prefix is the tuning job's own, the trials part in per-job subfolders
-    (tests/test_opt_ml.py)."""
+    (tests/test_sagemaker_environment.py)."""
     tuner = launch.make_tuner(config, ROLE, session, source_dir=staged)
     assert len(tuner.ner_job_name) <= 32 and tuner.ner_job_name.startswith(config["base_job_name"])
     tuner.fit({"training": "s3://ner-bucket/data"}, job_name=tuner.ner_job_name)
@@ -300,7 +299,7 @@ def test_tensorboard_output_goes_to_a_prefix_per_job(config, session, staged):
     estimator.fit({"training": "s3://ner-bucket/data"}, wait=False, job_name=estimator.ner_job_name)
     request = session.train.call_args.kwargs
     # No LocalPath: SageMaker's default, /opt/ml/output/tensorboard, which the job reads back from
-    # input/config/tensorboardoutputconfig.json (ner_tagger.opt_ml.MLPaths.tensorboard).
+    # input/config/tensorboardoutputconfig.json (ner_tagger.sagemaker.environment.MLPaths.tensorboard).
     assert request["tensorboard_output_config"] == {"S3OutputPath": config["tensorboard_s3_uri"] + "/ner-job-tb"}
     untracked = launch.make_estimator(dict(config, tensorboard_s3_uri=None), ROLE, session, job_name="j",
                                       source_dir=staged)

@@ -1,7 +1,8 @@
 """``scripts/launch_sagemaker.py`` with SDK v3 installed: the requests it sends, AWS answered at the boto client.
 
-The launcher runs in SDK v3's venv (tests/sdk3_harness.py) through ``tests/sdk3_launch_capture.py``, which
-answers every AWS call locally and prints the requests; the SDK's own logic builds them.
+The launcher runs in SDK v3's venv (tests/support/sdk3_harness.py) through
+``tests/support/sdk3_launch_capture.py``, which answers every AWS call locally and prints the requests; the
+SDK's own logic builds them.
 """
 import json
 import os
@@ -9,14 +10,14 @@ import subprocess
 import sys
 
 import pytest
-import sagemaker_harness
-import sdk3_harness as harness
+from support import sagemaker_harness
+from support import sdk3_harness as harness
 
 from ner_tagger.sagemaker.metric_definitions import METRIC_DEFINITIONS
 
 pytestmark = pytest.mark.slow  # builds SDK v3's venv (downloads packages) and stages wheels
 
-CAPTURE = os.path.join(harness.ROOT, "tests", "sdk3_launch_capture.py")
+CAPTURE = os.path.join(harness.ROOT, "tests", "support", "sdk3_launch_capture.py")
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 CONFIG = {
     "role": ROLE, "base_job_name": "ner-tagger", "instance_type": "ml.c5.2xlarge", "instance_count": 1,

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from ner_tagger import hooks
-from ner_tagger.metrics import EVAL_LINE, FINAL_LINE
+from ner_tagger.job import hooks
+from ner_tagger.model.metrics import EVAL_LINE, FINAL_LINE
 from ner_tagger.sagemaker import metric_definitions
 
 

@@ -27,8 +27,8 @@ import sys
 from unittest import mock
 
 import pytest
-import sagemaker_harness as harness
-from conftest import TINY
+from support import sagemaker_harness as harness
+from support.synthetic import TINY
 
 from ner_tagger.sagemaker import launch, metric_definitions
 

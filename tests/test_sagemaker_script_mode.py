@@ -9,8 +9,9 @@ import os
 import re
 
 import pytest
-import sagemaker_harness as harness
-from conftest import TINY, synthetic_sentences, tensorboard_scalars, write_conll
+from support import sagemaker_harness as harness
+from support.events import tensorboard_scalars
+from support.synthetic import TINY, synthetic_sentences, write_conll
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -219,7 +220,7 @@ TINY_FLAGS = [a for k, v in dict(TINY, max_steps=20, eval_every_steps=20).items(
 
 
 def test_train_and_validation_channels_are_read(tmp_path, monkeypatch):
-    """The launcher accepts ``train`` and ``validation`` (ner_tagger.channels); the job reads both."""
+    """The launcher accepts ``train`` and ``validation`` (ner_tagger.sagemaker.channels); the job reads both."""
     from ner_tagger.sagemaker import script_mode
 
     train_dir, validation_dir = tmp_path / "train", tmp_path / "validation"

@@ -2,7 +2,7 @@
 
 ``ModelTrainer`` (LOCAL_CONTAINER mode, in SDK v3's own venv) prepares the job with its own code: the
 ``code`` channel (the staged folder the launcher uploads), the ``sm_drivers`` channel (its drivers,
-``sm_train.sh``), ``/opt/ml/input/config``; ``tests/sdk3_harness.py`` then runs the service's entry point on
+``sm_train.sh``), ``/opt/ml/input/config``; ``tests/support/sdk3_harness.py`` then runs the service's entry point on
 that ``/opt/ml`` without Docker, with the platform's ``/opt/ml/checkpoints`` (a ``CheckpointConfig``) beside it.
 No ``SM_*`` variable is written here: v3's ``environment.py`` computes them in the run.
 """
@@ -11,9 +11,9 @@ import os
 import re
 
 import pytest
-import sagemaker_harness
-import sdk3_harness as harness
-from conftest import TINY
+from support import sagemaker_harness
+from support import sdk3_harness as harness
+from support.synthetic import TINY
 
 pytestmark = pytest.mark.slow  # trains in a subprocess
 

@@ -15,7 +15,7 @@ import venv
 import zipfile
 
 import pytest
-import sagemaker_harness as harness
+from support import sagemaker_harness as harness
 
 from ner_tagger.sagemaker import source
 
@@ -58,7 +58,7 @@ def test_folder_carries_entry_package_and_wheels(managed):
     assert os.path.isfile(os.path.join(managed, "ner_tagger", "sagemaker", "script_mode.py"))
     # No data bundles or bytecode in the upload; no setup.py (the toolkit would then `pip install .` it).
     walked = [os.path.relpath(os.path.join(d, f), managed) for d, _, fs in os.walk(managed) for f in fs]
-    assert not [p for p in walked if p.startswith(os.path.join("ner_tagger", "data", "")) or p.endswith(".pyc")]
+    assert not [p for p in walked if p.startswith(os.path.join("ner_tagger", "datasets", "")) or p.endswith(".pyc")]
     assert not os.path.exists(os.path.join(managed, "setup.py"))
     lines = _requirements(managed)
     assert lines[:2] == ["--no-index", "--find-links wheels"]

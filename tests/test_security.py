@@ -10,13 +10,13 @@ import subprocess
 import sys
 
 import pytest
-from container_harness import REPO, STRING_HPARAMS, failure, run_train, scaffold
+from support.container_harness import REPO, STRING_HPARAMS, failure, run_train, scaffold
 
-from ner_tagger import data_dir
-from ner_tagger.container import environment, serve
-from ner_tagger.container.environment import ConfigError
+from ner_tagger.container import serve
+from ner_tagger.corpus import data_dir
 from ner_tagger.errors import DataError
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.sagemaker import environment
+from ner_tagger.sagemaker.environment import ConfigError, MLPaths
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -144,8 +144,8 @@ def test_no_unsafe_calls_in_the_sources():
     paths = sorted(python_sources())
     relative = {os.path.relpath(p, REPO) for p in paths}
     # The walk must reach what it claims to scan, or an empty result would prove nothing.
-    assert {"ner_tagger/container/app.py", "ner_tagger/container/payload.py", "serving_entry/inference.py",
-            "sagemaker_entry/train_entry.py", "scripts/loadtest_serve.py"} <= relative and len(paths) > 40
+    assert {"ner_tagger/serving/app.py", "ner_tagger/serving/payload.py", "serving_entry/inference.py",
+            "sagemaker_entry/train_entry.py", "benchmarks/loadtest.py"} <= relative and len(paths) > 40
     problems = {}
     for path in paths:
         with open(path, encoding="utf-8") as fh:

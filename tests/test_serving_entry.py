@@ -15,8 +15,8 @@ import types
 
 import pytest
 
-from ner_tagger.container.payload import RequestError
 from ner_tagger.sagemaker import launch
+from ner_tagger.serving.payload import RequestError
 
 # Run in the container's layout: both folders on the path (gunicorn --pythonpath code,code/lib), imports of
 # TensorFlow and numpy refused, and a stand-in TF Serving answering the two signatures.
@@ -74,10 +74,11 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
     assert [(e["type"], e["text"], e["start"]) for e in first["entities"]] == [("PER", "Alice", 0),
                                                                              ("PER", "Bob", 10)]
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
-    assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.answers", "ner_tagger.serving_core", "ner_tagger.tagging",
-                                  "ner_tagger.container", "ner_tagger.container.payload",
-                                  "ner_tagger.container.media", "ner_tagger.container.records",
-                                  "ner_tagger.container.windows", "ner_tagger.container.deadline"}
+    assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.serving", "ner_tagger.serving.answers",
+                                  "ner_tagger.serving.core", "ner_tagger.corpus", "ner_tagger.corpus.tagging",
+                                  "ner_tagger.serving.payload",
+                                  "ner_tagger.serving.media", "ner_tagger.serving.records",
+                                  "ner_tagger.serving.windows", "ner_tagger.serving.deadline"}
 
 
 def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):

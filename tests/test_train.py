@@ -6,16 +6,16 @@ import subprocess
 import sys
 
 import pytest
-from conftest import synthetic_sentences, write_conll
+from support.synthetic import synthetic_sentences, write_conll
 
-from ner_tagger import train
+from ner_tagger import flags, train
 from ner_tagger.hparams import HParams
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
 
 def test_help_documents_every_hyperparameter_with_its_default():
-    text = train.build_parser().format_help()
+    text = flags.build_parser().format_help()
     for name, *_ in HParams.describe():
         assert f"--{name}" in text
     assert "Default: 0.5." in text.replace("\n", " ").replace("  ", " ")  # dropout
@@ -24,8 +24,8 @@ def test_help_documents_every_hyperparameter_with_its_default():
 def test_flags_override_config_which_overrides_defaults(tmp_path):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"lstm_units": 64, "dropout": 0.3}))
-    args = train.build_parser().parse_args(["--config", str(config), "--dropout", "0.2"])
-    hp = train.parse_hparams(args)
+    args = flags.build_parser().parse_args(["--config", str(config), "--dropout", "0.2"])
+    hp = flags.parse_hparams(args)
     assert (hp.lstm_units, hp.dropout, hp.batch_size) == (64, 0.2, HParams().batch_size)
 
 
@@ -107,15 +107,15 @@ def test_exit_code_from_a_real_process(dirs):
 
 
 def test_checkpoint_folder_without_model_dir_is_fresh_unless_sagemaker_syncs_one(tmp_path, monkeypatch):
-    from ner_tagger import train
+    from ner_tagger import flags
 
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
-    assert train.checkpoint_dir("/local/ckpt") == "/local/ckpt"
-    first = train.checkpoint_dir(None)
+    assert flags.checkpoint_dir("/local/ckpt") == "/local/ckpt"
+    first = flags.checkpoint_dir(None)
     assert os.path.isdir(first) and not os.listdir(first)
-    assert train.checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
+    assert flags.checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
     (tmp_path / "checkpoints").mkdir()
-    assert train.checkpoint_dir(None) == str(tmp_path / "checkpoints")
+    assert flags.checkpoint_dir(None) == str(tmp_path / "checkpoints")
 
 
 @pytest.mark.parametrize("model_dir_flag", [True, False])
@@ -123,13 +123,13 @@ def test_sigterm_exits_143_telling_how_to_resume(dirs, monkeypatch, capsys, mode
     """The job's SIGTERM hook raises ``TrainingInterrupted`` once it has checkpointed (a real signal, real
     checkpoint and resume: tests/test_reliability_interruption.py); this door's part is the exit code and
     the command that resumes, which needs ``--model_dir`` when the checkpoints went to a temporary folder."""
-    from ner_tagger import job
     from ner_tagger.errors import TrainingInterrupted
+    from ner_tagger.job import runner
 
     def interrupted(settings):
         raise TrainingInterrupted(40, os.path.join(settings.model_dir, "model.ckpt-40"))
 
-    monkeypatch.setattr(job, "run", interrupted)
+    monkeypatch.setattr(runner, "run", interrupted)
     monkeypatch.delenv("SAGEMAKER_BASE_DIR", raising=False)
     argv = ["--data_dir", dirs["data"], "--export_dir", dirs["export"]]
     argv += ["--model_dir", dirs["model"]] if model_dir_flag else []
@@ -144,12 +144,12 @@ def test_sigterm_exits_143_telling_how_to_resume(dirs, monkeypatch, capsys, mode
 
 def test_channel_defaults_read_every_name_the_launcher_accepts(monkeypatch, tmp_path, capsys):
     """A job launched with ``train`` and ``validation`` channels (the launcher accepts them: the shared table,
-    ner_tagger.channels) gets its data and dev folders from the toolkit's SM_CHANNEL_TRAIN/_VALIDATION."""
+    ner_tagger.sagemaker.channels) gets its data and dev folders from the toolkit's SM_CHANNEL_TRAIN/_VALIDATION."""
     for key in [k for k in os.environ if k.startswith("SM_CHANNEL_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")
     monkeypatch.setenv("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation")
-    args = train.build_parser().parse_args([])
+    args = flags.build_parser().parse_args([])
     assert (args.data_dir, args.eval_dir) == ("/opt/ml/input/data/train", "/opt/ml/input/data/validation")
     monkeypatch.setenv("SM_CHANNEL_TRAINING", str(tmp_path))
     assert train.main(["--export_dir", str(tmp_path / "export")]) == 2

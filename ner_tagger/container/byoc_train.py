@@ -3,10 +3,11 @@
 Reads ``/opt/ml/input/config/*.json`` and ``/opt/ml/input/data/<channel>/`` (``training``, optional ``eval``
 and ``embeddings``), writes the SavedModel (its
 vocabularies are assets inside it) to ``/opt/ml/model/<version>/``, checkpoints to this job's folder of the
-synced checkpoint root (:func:`ner_tagger.opt_ml.job_checkpoint_dir`: ``/opt/ml/checkpoints/<job name>`` in
-a job with ``checkpoint_s3_uri``; a restarted or spot-resumed job continues from them, a job with
-``resume_from`` continues that job's), ``eval_report.json`` to ``/opt/ml/output/data`` and TensorBoard
-summaries to the TensorBoardOutputConfig's local path (``/opt/ml/output/tensorboard``).
+synced checkpoint root (:func:`ner_tagger.sagemaker.environment.job_checkpoint_dir`:
+``/opt/ml/checkpoints/<job name>`` in a job with ``checkpoint_s3_uri``; a restarted or spot-resumed job
+continues from them, a job with ``resume_from`` continues that job's), ``eval_report.json`` to
+``/opt/ml/output/data`` and TensorBoard summaries to the TensorBoardOutputConfig's local path
+(``/opt/ml/output/tensorboard``).
 
 A ``train`` run with nothing synced (no ``checkpointconfig.json``, no ``checkpoints/``: a SageMaker job
 without ``checkpoint_s3_uri``, or a local run) checkpoints into ``/opt/ml/checkpoints``, created: the tree
@@ -17,7 +18,7 @@ On any failure the reason goes to ``/opt/ml/output/failure`` (SageMaker shows it
 ``FailureReason``), nothing is left in ``/opt/ml/model``, and the exit code is non-zero: 2 for a problem
 with the input (hyperparameters, channels, data), 1 for anything else, 143 when stopped by SIGTERM.
 Success removes a stale failure file and leaves none. The job itself, the catch-all, the exit codes and the
-failure file are :mod:`ner_tagger.job`'s and :mod:`ner_tagger.failure`'s, as for script mode; this module
+failure file are :mod:`ner_tagger.job.runner`'s and :mod:`ner_tagger.job.failure`'s, as for script mode; this module
 only reads ``/opt/ml/input/config`` into the job's settings (and starts this host's parameter server).
 """
 import dataclasses
@@ -25,9 +26,9 @@ import logging
 import os
 import sys
 
-from ner_tagger import job, opt_ml, redaction
-from ner_tagger.container import environment, hyperparameters
-from ner_tagger.opt_ml import MLPaths
+from ner_tagger.job import redaction, runner
+from ner_tagger.sagemaker import environment, hyperparameters
+from ner_tagger.sagemaker.environment import MLPaths
 
 log = logging.getLogger("ner_tagger")
 
@@ -44,14 +45,14 @@ def train(paths: MLPaths) -> dict:
     from ner_tagger.cli import setup_logging
 
     setup_logging(verbose=bool(os.environ.get("NER_TAGGER_VERBOSE")))
-    checkpoints = opt_ml.job_checkpoint_dir(paths, os.environ.get(opt_ml.JOB_NAME_ENV), hparams.resume_from,
+    checkpoints = environment.job_checkpoint_dir(paths, os.environ.get(environment.JOB_NAME_ENV), hparams.resume_from,
                                             local_run_folder=paths.checkpoints)
     if resource.distributed:
         from ner_tagger.container import distributed
 
         distributed.configure(resource)
         distributed.start_parameter_server(resource)
-    return job.run(job.JobSettings(hparams, channels.training, checkpoints, paths.model_dir,
+    return runner.run(runner.JobSettings(hparams, channels.training, checkpoints, paths.model_dir,
                                    output_dir=paths.output_data, eval_dir=channels.eval,
                                    servable_dir=paths.model_dir, embeddings_dir=channels.embeddings))
 
@@ -59,7 +60,7 @@ def train(paths: MLPaths) -> dict:
 def main(paths: MLPaths = None) -> int:
     paths = paths or MLPaths.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    return job.contained(lambda: train(paths), paths.failure, paths.model_dir,
+    return runner.contained(lambda: train(paths), paths.failure, paths.model_dir,
                          lambda: redaction.secret_values(_raw_hyperparameters(paths), os.environ),
                          create_failure_folder=True)
 

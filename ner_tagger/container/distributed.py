@@ -1,7 +1,7 @@
 """Several hosts in ``resourceconfig.json``: parameter-server training with ``tf.estimator``.
 
 As SageMaker's own TensorFlow training toolkit does for script mode, every host runs a parameter server and
-the cluster reaches the estimator through ``TF_CONFIG`` (its shape, and who is chief: :mod:`ner_tagger.cluster`).
+the cluster reaches the estimator through ``TF_CONFIG`` (its shape, and who is chief: :mod:`ner_tagger.job.cluster`).
 
 Only the master writes ``/opt/ml/model``: SageMaker uploads the model folder of every host into one
 ``model.tar.gz``, so a worker's export would race the master's.
@@ -11,8 +11,8 @@ import logging
 import multiprocessing
 import os
 
-from ner_tagger import cluster
-from ner_tagger.container.environment import ResourceConfig
+from ner_tagger.job import cluster
+from ner_tagger.sagemaker.environment import ResourceConfig
 
 log = logging.getLogger("ner_tagger")
 

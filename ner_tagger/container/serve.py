@@ -17,10 +17,10 @@ import pwd
 import sys
 from typing import List, Mapping, Optional
 
-from ner_tagger.container import deadline
-from ner_tagger.container.payload import Limits, batch_transform_payload_mb
-from ner_tagger.failure import EXIT_USER_ERROR
-from ner_tagger.opt_ml import MLPaths, has_saved_model
+from ner_tagger.job.failure import EXIT_USER_ERROR
+from ner_tagger.sagemaker.environment import MLPaths, has_saved_model
+from ner_tagger.serving import deadline
+from ner_tagger.serving.payload import Limits, batch_transform_payload_mb
 
 APP = "ner_tagger.container.wsgi:application"
 BATCH_TRANSFORM_TIMEOUT = 600

@@ -6,8 +6,8 @@ server with the error in the log, rather than answering pings it cannot back.
 """
 import logging
 
-from ner_tagger.container import app
 from ner_tagger.container.serve import ServeSettings
+from ner_tagger.serving import app
 
 log = logging.getLogger("ner_tagger.serve")
 
@@ -15,7 +15,7 @@ log = logging.getLogger("ner_tagger.serve")
 def load_predictor(settings: ServeSettings):
     import tensorflow as tf
 
-    from ner_tagger.exported_model import Predictor
+    from ner_tagger.serving.exported_model import Predictor
 
     # Thread pools can be sized only before TensorFlow runs its first op, i.e. before the model loads.
     tf.config.threading.set_intra_op_parallelism_threads(settings.tf_threads)

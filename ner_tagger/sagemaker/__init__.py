@@ -7,7 +7,7 @@ with every hyperparameter as ``--name value``. The modules here implement that c
 
 - :mod:`.source`: stages the ``source_dir`` (entry point, this package, wheels, no-index requirements).
 - :mod:`.script_mode`: the entry point's ``main``: the toolkit's flags and ``SM_*`` variables ->
-  :func:`ner_tagger.job.run`, through the job's catch-all (:func:`ner_tagger.job.contained`).
+  :func:`ner_tagger.job.runner.run`, through the job's catch-all (:func:`ner_tagger.job.runner.contained`).
 - :mod:`.metric_definitions`: the ``metric_definitions`` regexes for the eval, final and progress lines
   (CloudWatch, HPO).
 - :mod:`.launch`: SDK v2 ``TensorFlow`` estimator, tuner and endpoint from a JSON config
@@ -18,9 +18,9 @@ The endpoint's ``input_handler``/``output_handler`` live in ``serving_entry/infe
 only: the TensorFlow Serving container has neither ``ner_tagger`` nor, necessarily, TensorFlow in its Python.
 
 What is not particular to script mode lives in the package core, shared with the bring-your-own container:
-the ``/opt/ml`` tree and ``SM_*`` variables (:mod:`ner_tagger.opt_ml`), the role ``TF_CONFIG`` gives a
-process (:mod:`ner_tagger.cluster`), SIGTERM -> checkpoint (:mod:`ner_tagger.interruption`), exit codes and
-the failure file (:mod:`ner_tagger.failure`).
+the ``/opt/ml`` tree and ``SM_*`` variables (:mod:`ner_tagger.sagemaker.environment`), the role ``TF_CONFIG`` gives a
+process (:mod:`ner_tagger.job.cluster`), SIGTERM -> checkpoint (:mod:`ner_tagger.job.interruption`), exit codes and
+the failure file (:mod:`ner_tagger.job.failure`).
 
 Nothing here imports the SageMaker SDK or the toolkits at module level; the package works without them.
 :mod:`.launch` and :mod:`.source` import no TensorFlow either: launching needs only the SDK.

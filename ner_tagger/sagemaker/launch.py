@@ -14,12 +14,13 @@ this module.
   here (SageMaker restores the prefix into ``/opt/ml/checkpoints`` of each job given it: a shared prefix
   would make a new job resume, or fail to restore, an old one's checkpoints). A spot restart is the same
   job, same name, same prefix. A tuning job gets ``<checkpoint_s3_uri>/<tuning job name>``; its trials share
-  that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders (``ner_tagger.opt_ml.job_checkpoint_dir``).
+  that (one ``TrainingJobDefinition``) and keep apart in per-job subfolders
+  (``ner_tagger.sagemaker.environment.job_checkpoint_dir``).
 - ``tensorboard_s3_uri``: the estimator gets a ``TensorBoardOutputConfig`` for ``<tensorboard_s3_uri>/<job
   name>`` (one run a job, as TensorBoard lists them), with the SDK's default local path
   ``/opt/ml/output/tensorboard``; SageMaker uploads that folder while the job runs and writes its
   ``LocalPath`` into ``/opt/ml/input/config/tensorboardoutputconfig.json``, where the job reads it
-  (:attr:`ner_tagger.opt_ml.MLPaths.tensorboard`).
+  (:attr:`ner_tagger.sagemaker.environment.MLPaths.tensorboard`).
 - ``transform``: a Batch Transform job on the TensorFlow Serving model (:func:`start_transform`): input split
   by line (``SplitType=Line``), mini-batches of many records (``MultiRecord``) up to ``max_payload_mb``,
   JSON lines in (``content_type``) and out (``accept``), assembled one output line per input line.
@@ -51,10 +52,9 @@ import shutil
 import tempfile
 from typing import Any, Dict, Optional
 
-from ner_tagger import channels
 from ner_tagger.errors import HParamsError
 from ner_tagger.hparams import HParams
-from ner_tagger.sagemaker import metric_definitions, source
+from ner_tagger.sagemaker import channels, metric_definitions, source
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
@@ -63,9 +63,9 @@ SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
 # as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_entry.py imports it in
 # an isolated interpreter, ``python -I``).
-SERVE_MODULES = ("__init__.py", "answers.py", "serving_core.py", "tagging.py", "container/__init__.py",
-                 "container/payload.py", "container/media.py", "container/records.py", "container/windows.py",
-                 "container/deadline.py")
+SERVE_MODULES = ("__init__.py", "corpus/__init__.py", "corpus/tagging.py", "serving/__init__.py",
+                 "serving/answers.py", "serving/core.py", "serving/payload.py", "serving/media.py",
+                 "serving/records.py", "serving/windows.py", "serving/deadline.py")
 # multi_worker_mirrored_strategy is refused (distribution.MWMS_REFUSAL says why): the estimator cannot
 # evaluate or export under the TF_CONFIG the toolkit builds for it.
 DISTRIBUTIONS = {"parameter_server": {"parameter_server": {"enabled": True}}}
@@ -76,7 +76,7 @@ JOB_NAME_MAX, TUNING_JOB_NAME_MAX = 63, 32
 # (``EstimatorBase._add_spot_checkpoint_args`` raises ValueError); it has neither spot capacity nor a
 # checkpoint sync (with model_dir=False, as in the cloud, checkpoints stay in the container).
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
-# Channels the training job reads: the table every door reads (ner_tagger.channels).
+# Channels the training job reads: the table every door reads (ner_tagger.sagemaker.channels).
 CHANNELS = channels.NAMES
 INDEPENDENT_HOSTS = ("instance_count={count} with no distribution: each host would train its own model from "
                      "scratch and export it to the same output (N independent trainings billed as one). Set "
@@ -85,7 +85,7 @@ INDEPENDENT_HOSTS = ("instance_count={count} with no distribution: each host wou
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 JSONLINES = "application/jsonlines"
 # Batch Transform mini-batches of 1 MB (~10k tweet-sized lines), not the API's default 6: a 6 MB mini-batch
-# took 300 s on one worker of a busy 2-core machine (scripts/batch_transform_local.py), too near the 600 s
+# took 300 s on one worker of a busy 2-core machine (benchmarks/batch_transform.py), too near the 600 s
 # invocation timeout for comfort, and a smaller one loses less to a retry. Up to 100 is allowed.
 TRANSFORM_DEFAULTS = {"instance_type": "ml.c5.xlarge", "instance_count": 1, "max_payload_mb": 1,
                       "content_type": JSONLINES, "accept": JSONLINES}
@@ -117,7 +117,7 @@ def load_config(path: str) -> Dict[str, Any]:
     check_hyperparameters(config.get("hyperparameters", {}))
     check_channels(path, config.get("inputs", {}))
     if config.get("distribution") in REFUSED_DISTRIBUTIONS:
-        from ner_tagger.cluster import MWMS_REFUSAL
+        from ner_tagger.job.cluster import MWMS_REFUSAL
 
         raise HParamsError(f"{path}: {MWMS_REFUSAL}")
     for key in ("checkpoint_s3_uri", "code_location", "tensorboard_s3_uri"):
@@ -134,7 +134,7 @@ def load_config(path: str) -> Dict[str, Any]:
 
 
 def check_channels(path: str, inputs: Dict[str, Any]) -> None:
-    """Only channels the job reads (:mod:`ner_tagger.channels`): another name would be downloaded and then
+    """Only channels the job reads (:mod:`ner_tagger.sagemaker.channels`): another name would be downloaded and then
     ignored; and one channel per role: the job refuses two (``training`` and ``train``)."""
     unknown = sorted(set(inputs) - set(CHANNELS))
     if unknown:

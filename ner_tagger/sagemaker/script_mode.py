@@ -12,9 +12,10 @@ What the toolkit (``sagemaker_tensorflow_container.training.main``) hands over:
   through ``/bin/sh`` unquoted, so the launcher refuses values that a shell would split
   (``launch.check_hyperparameters``). An unknown ``--name`` fails the job naming it, like a bad value.
 - TensorBoard: summaries go to the job's TensorBoardOutputConfig ``LocalPath`` (default
-  ``/opt/ml/output/tensorboard``, :attr:`ner_tagger.opt_ml.MLPaths.tensorboard`), or ``--tensorboard_dir``.
+  ``/opt/ml/output/tensorboard``, :attr:`ner_tagger.sagemaker.environment.MLPaths.tensorboard`), or
+  ``--tensorboard_dir``.
 - environment: ``SM_CHANNEL_<NAME>`` for each channel, read by the table every door shares
-  (:mod:`ner_tagger.channels`: ``training``/``train`` with the train and dev files, optionally
+  (:mod:`ner_tagger.sagemaker.channels`: ``training``/``train`` with the train and dev files, optionally
   ``eval``/``validation``/``dev`` and ``embeddings``; two channels for one role are refused), ``SM_MODEL_DIR``
   (``/opt/ml/model``), ``SM_OUTPUT_DATA_DIR``, ``SM_HPS``, ``SM_HOSTS``, ``TF_CONFIG``.
 
@@ -27,17 +28,17 @@ and neither toolkit runs. What changes for this entry point, none of which needs
   added, and a tuning job's ``_tuning_objective_metric`` is not kept off the command line
   (:func:`without_internal_flags` drops it).
 - the working directory is the ``code`` channel (``/opt/ml/input/data/code``), and ``SM_CHANNEL_CODE`` and
-  ``SM_CHANNEL_SM_DRIVERS`` are set beside the data channels (:mod:`ner_tagger.channels` ignores both).
+  ``SM_CHANNEL_SM_DRIVERS`` are set beside the data channels (:mod:`ner_tagger.sagemaker.channels` ignores both).
 - ``requirements.txt`` is installed (``pip install -r`` from the code channel) only when ``SourceCode``
   names it: the launcher does.
 - no ``TF_CONFIG`` on any number of hosts: several hosts are refused, pointing to SDK v2 for parameter servers.
 - v3's driver writes a traceback to the failure file, and ``sm_train.sh`` a generic line, only when the
   file is missing or empty: ours, written first, stays.
 
-Exit codes and the failure file are the job's (:mod:`ner_tagger.failure`): 0 done, 2 bad input or no
+Exit codes and the failure file are the job's (:mod:`ner_tagger.job.failure`): 0 done, 2 bad input or no
 SavedModel in ``SM_MODEL_DIR`` after training, 143 interrupted after a checkpoint, 1 anything else; the reason,
 secrets masked, in ``/opt/ml/output/failure``. A ``TF_CONFIG`` of ``multi_worker_mirrored_strategy``'s shape
-is refused (exit 2): see :mod:`ner_tagger.cluster`; so are several hosts without a ``TF_CONFIG``
+is refused (exit 2): see :mod:`ner_tagger.job.cluster`; so are several hosts without a ``TF_CONFIG``
 (:func:`refuse_independent_hosts`). A parameter-server worker returns only once the master's port closes
 (bounded wait).
 """
@@ -48,10 +49,12 @@ import re
 import sys
 from typing import Mapping, Optional
 
-from ner_tagger import channels, job, redaction, train
+from ner_tagger import flags
 from ner_tagger.cli import setup_logging
 from ner_tagger.errors import DataError, HParamsError
-from ner_tagger.opt_ml import SageMakerEnvironment, refuse_sharded_channels
+from ner_tagger.job import redaction, runner
+from ner_tagger.sagemaker import channels
+from ner_tagger.sagemaker.environment import SageMakerEnvironment, refuse_sharded_channels
 
 log = logging.getLogger("ner_tagger")
 # Set by SDK v3's sm_drivers/scripts/environment.py (sagemaker-train), never by the v2 training toolkit.
@@ -61,18 +64,18 @@ SDK3_ENTRY_VARIABLE = "SM_ENTRY_SCRIPT"
 def main(argv=None) -> int:
     env = SageMakerEnvironment.from_environ()
     argv = sys.argv[1:] if argv is None else argv
-    return job.contained(lambda: _train(argv, env), env.failure_file, env.model_dir,
+    return runner.contained(lambda: _train(argv, env), env.failure_file, env.model_dir,
                          lambda: redaction.secret_values(dict(env.hyperparameters, **_flags(argv)), os.environ))
 
 
 def _train(argv, env: SageMakerEnvironment) -> dict:
     channels.from_environ(os.environ)  # two channels for one role: refused, naming both
-    args, unknown = train.build_parser().parse_known_args(without_internal_flags(argv))
+    args, unknown = flags.build_parser().parse_known_args(without_internal_flags(argv))
     if unknown:
         raise HParamsError(f"command line: unknown hyperparameter(s) or argument(s): {' '.join(unknown)} "
                            f"(see python -m ner_tagger.train --help)")
     # TensorBoard summaries where TensorBoardOutputConfig collects them, unless the job names a folder.
-    hparams = train.parse_hparams(args)
+    hparams = flags.parse_hparams(args)
     hparams = dataclasses.replace(hparams, tensorboard_dir=hparams.tensorboard_dir or env.paths.tensorboard)
     if not args.data_dir:
         raise HParamsError(f"no training data: set --data_dir or give the job a training channel "
@@ -88,7 +91,7 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
     model_dir = env.checkpoint_dir(requested, resume_from=hparams.resume_from)
     log.info("sagemaker: host %s of %s; checkpoints in %s (model_dir argument %s)", env.current_host,
              env.hosts or "-", model_dir, args.model_dir)
-    return job.run(job.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
+    return runner.run(runner.JobSettings(hparams, args.data_dir, model_dir, args.export_dir,
                                    args.output_dir or model_dir, eval_dir=args.eval_dir,
                                    servable_dir=env.model_dir or args.export_dir,
                                    embeddings_dir=args.embeddings_dir))
@@ -125,7 +128,7 @@ def under_sdk3_driver(environ: Mapping[str, str] = os.environ) -> bool:
 def refuse_independent_hosts(env: SageMakerEnvironment, environ: Mapping[str, str] = os.environ) -> None:
     """Several hosts need a ``TF_CONFIG`` to train one model together; the toolkit builds one only for
     ``distribution={"parameter_server": ...}`` (and multi-worker mirrored, refused by
-    :mod:`ner_tagger.cluster`). Without it each host would train its own model from scratch and export it
+    :mod:`ner_tagger.job.cluster`). Without it each host would train its own model from scratch and export it
     into the same output: N independent jobs billed as one, the last upload winning."""
     if len(env.hosts) > 1 and not env.tf_config and under_sdk3_driver(environ):
         raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: SDK v3's ModelTrainer "

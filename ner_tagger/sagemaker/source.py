@@ -155,9 +155,9 @@ def stage(dest: str, wheel_dir: str, wheels: Sequence[str], requirements: Sequen
     bytecode = shutil.ignore_patterns("__pycache__", "*.pyc")
 
     def ignore(folder, names):
-        # ner_tagger/data holds the WNUT-17 bundle (benchmarks, examples); a job reads its data channels.
+        # ner_tagger/datasets holds the WNUT-17 bundle (benchmarks, examples); a job reads its data channels.
         skipped = set(bytecode(folder, names))
-        return skipped | ({"data"} if os.path.samefile(folder, PACKAGE) else set())
+        return skipped | ({"datasets"} if os.path.samefile(folder, PACKAGE) else set())
 
     shutil.copytree(PACKAGE, os.path.join(dest, "ner_tagger"), ignore=ignore)
     for wheel in wheels:

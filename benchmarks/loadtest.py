@@ -1,0 +1,358 @@
+#!/usr/bin/env python
+"""Load test of ``serve`` on loopback: throughput, latency, answers under concurrency, and worker memory.
+
+    python scripts/benchmark.py loadtest --model EXPORT_DIR [--workers 2] [--concurrency 8] [--duration 30]
+    python scripts/benchmark.py loadtest --url http://127.0.0.1:8080 [--pid GUNICORN_MASTER_PID]
+
+With ``--model`` it starts ``container/serve`` itself (:class:`ner_tagger.serving.local_server.ServeProcess`, as the
+tests do) on a free loopback port, and stops it at the end. Then:
+
+1. every distinct request body is sent alone, one after the other: that answer is the reference;
+2. ``--concurrency`` client threads send the same bodies (JSON token lists, JSON sentences, text/plain) in a
+   seeded random order until ``--duration`` seconds or ``--requests`` requests, whichever comes first;
+3. meanwhile the RSS of the gunicorn master and its workers is sampled every 0.5 s.
+
+The JSON report on stdout gives requests/s, latency percentiles, the count by status, 5xx, answers that
+differ from the reference, and RSS per process. The exit code is 1 on any 5xx, transport error, mismatch,
+restarted worker or RSS growth (after ``--warmup`` seconds of load) above ``--max-rss-growth-mib``.
+Only the standard library, psutil and TF-free ner_tagger modules (the CoNLL reader, the server process), so
+the client does not compete with the server for a TensorFlow.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from typing import Dict, List, Optional, Tuple
+
+import psutil
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from ner_tagger.corpus import conll  # noqa: E402
+from ner_tagger.serving.local_server import ServeProcess  # noqa: E402
+
+DEFAULT_DATA = os.path.join(REPO, "ner_tagger", "datasets", "wnut17", "test.conll")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIB = 1024 * 1024
+KINDS = ("json-tokens", "json-text", "text-plain")
+
+Request = Tuple[str, bytes]  # (content type, body)
+
+
+# ----- inputs -----
+
+def read_sentences(path: str) -> List[List[str]]:
+    """Token lists of a CoNLL file."""
+    return [list(sentence.tokens) for sentence in conll.read_conll(path)]
+
+
+def build_requests(sentences: List[List[str]], count: int, seed: int = 0, max_batch: int = 3) -> List[Request]:
+    """``count`` distinct bodies of 1..``max_batch`` sentences, the three kinds in turn, so each is exercised."""
+    rng = random.Random(seed)
+    requests = []
+    for i in range(count):
+        batch = rng.sample(sentences, rng.randint(1, max_batch))
+        kind = KINDS[i % len(KINDS)]
+        if kind == "json-tokens":
+            requests.append(("application/json", json.dumps({"instances": batch}).encode()))
+        elif kind == "json-text":
+            texts = [" ".join(tokens) for tokens in batch]
+            requests.append(("application/json", json.dumps({"instances": texts}, ensure_ascii=False).encode()))
+        else:
+            requests.append(("text/plain; charset=utf-8", "\n".join(" ".join(t) for t in batch).encode()))
+    return requests
+
+
+# ----- HTTP -----
+
+class Client:
+    """One connection per thread. gunicorn's sync workers close after each answer; http.client reopens."""
+
+    def __init__(self, url: str, timeout: float = 60):
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def post(self, content_type: str, body: bytes, path: str = "/invocations") -> Tuple[int, bytes]:
+        for attempt in (0, 1):
+            try:
+                self.conn.request("POST", path, body, {"Content-Type": content_type})
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # The server closed a kept-alive connection between two requests: retry once on a new one.
+                self.conn.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def references(url: str, requests: List[Request]) -> List[object]:
+    """Each body's answer when it is the only request in flight: what every concurrent answer must equal."""
+    client = Client(url)
+    try:
+        answers = []
+        for content_type, body in requests:
+            status, data = client.post(content_type, body)
+            if status != 200:
+                raise RuntimeError(f"reference request answered {status}: {data[:300]!r}")
+            answers.append(json.loads(data))
+        return answers
+    finally:
+        client.close()
+
+
+# ----- memory -----
+
+class RssSampler(threading.Thread):
+    """RSS of the master and its children every ``interval`` s: {pid: [(seconds since start, bytes)]}."""
+
+    def __init__(self, master_pid: int, interval: float = 0.5):
+        super().__init__(daemon=True)
+        self.master, self.interval = psutil.Process(master_pid), interval
+        self.samples: Dict[int, List[Tuple[float, int]]] = {}
+        self.roles: Dict[int, str] = {master_pid: "master"}
+        self.start_time = time.monotonic()
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        now = time.monotonic() - self.start_time
+        try:
+            processes = [self.master] + self.master.children()
+        except psutil.NoSuchProcess:
+            return
+        for process in processes:
+            try:
+                rss = process.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue  # a worker that died between listing and reading: its pid is gone from the next sample
+            self.roles.setdefault(process.pid, "worker")
+            self.samples.setdefault(process.pid, []).append((now, rss))
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.sample()
+
+
+def rss_report(sampler: RssSampler, warmup_s: float) -> Dict[str, dict]:
+    """first/baseline/last/max MiB per process; growth is last minus the first sample after the warm-up,
+    since a worker's first requests of new shapes legitimately grow TensorFlow's caches."""
+    report = {}
+    for pid, samples in sampler.samples.items():
+        values = [rss for _, rss in samples]
+        baseline = next((rss for t, rss in samples if t >= warmup_s), values[-1])
+        report[str(pid)] = {"role": sampler.roles[pid], "samples": len(values),
+                            "first": _mib(values[0]), "baseline": _mib(baseline),
+                            "last": _mib(values[-1]), "max": _mib(max(values)),
+                            "growth": _mib(values[-1] - baseline)}
+    return report
+
+
+def _mib(n: int) -> float:
+    return round(n / MIB, 1)
+
+
+# ----- load -----
+
+class Load:
+    """Client threads sharing one request budget and one deadline; each record is
+    (request index, status or exception name, latency s, answer equals the reference)."""
+
+    def __init__(self, url: str, requests: List[Request], answers: List[object], seed: int = 1):
+        self.url, self.requests, self.answers, self.seed = url, requests, answers, seed
+        self.records: List[Tuple[int, object, float, bool]] = []
+        self._lock = threading.Lock()
+        self._issued = 0
+
+    def _ticket(self, max_requests: int, deadline: float) -> bool:
+        with self._lock:
+            if self._issued >= max_requests or time.monotonic() >= deadline:
+                return False
+            self._issued += 1
+            return True
+
+    def worker(self, thread: int, max_requests: int, deadline: float) -> None:
+        rng, client = random.Random(self.seed * 1000 + thread), Client(self.url)
+        try:
+            while self._ticket(max_requests, deadline):
+                index = rng.randrange(len(self.requests))
+                record = self._one(client, index)
+                with self._lock:
+                    self.records.append(record)
+        finally:
+            client.close()
+
+    def _one(self, client: Client, index: int) -> Tuple[int, object, float, bool]:
+        content_type, body = self.requests[index]
+        start = time.perf_counter()
+        try:
+            status, data = client.post(content_type, body)
+        except (OSError, http.client.HTTPException) as err:
+            client.close()
+            return index, type(err).__name__, time.perf_counter() - start, False
+        latency = time.perf_counter() - start
+        return index, status, latency, status == 200 and _parsed(data) == self.answers[index]
+
+    def run(self, concurrency: int, duration_s: float, max_requests: int) -> float:
+        """Seconds the load took."""
+        deadline, start = time.monotonic() + duration_s, time.perf_counter()
+        threads = [threading.Thread(target=self.worker, args=(i, max_requests, deadline), daemon=True)
+                   for i in range(concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.perf_counter() - start
+
+
+def _parsed(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def percentile(sorted_values: List[float], q: float) -> Optional[float]:
+    """Nearest-rank percentile: an observed latency, never an interpolation between two."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * q // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def summarize(load: Load, elapsed: float, concurrency: int) -> dict:
+    latencies = sorted(r[2] * 1000 for r in load.records)
+    by_status: Dict[str, int] = {}
+    for _, status, _, _ in load.records:
+        by_status[str(status)] = by_status.get(str(status), 0) + 1
+    return {"distinct_inputs": len(load.requests), "concurrency": concurrency, "requests": len(load.records),
+            "seconds": round(elapsed, 2), "requests_per_s": round(len(load.records) / elapsed, 1) if elapsed else 0,
+            "latency_ms": {f"p{q}": round(percentile(latencies, q), 1) if latencies else None
+                           for q in (50, 90, 99)} | {"max": round(latencies[-1], 1) if latencies else None},
+            "status": dict(sorted(by_status.items())),
+            "errors_5xx": sum(n for s, n in by_status.items() if s.isdigit() and int(s) >= 500),
+            "transport_errors": sum(n for s, n in by_status.items() if not s.isdigit()),
+            "mismatches": sum(1 for _, status, _, same in load.records if status == 200 and not same)}
+
+
+def verdict(report: dict, max_rss_growth_mib: float) -> List[str]:
+    """What makes the run fail, in words; empty means it passed."""
+    problems = []
+    for key in ("errors_5xx", "transport_errors", "mismatches", "workers_restarted"):
+        if report.get(key):
+            problems.append(f"{key}: {report[key]}")
+    if not report["requests"]:
+        problems.append("no request completed")
+    growth = report.get("rss_max_growth_mib")
+    if growth is not None and growth > max_rss_growth_mib:
+        problems.append(f"RSS grew by {growth} MiB in one process after the warm-up; the bound is "
+                        f"{max_rss_growth_mib}")
+    return problems
+
+
+def load_test(url: str, master_pid: Optional[int], requests: List[Request], concurrency: int = 8,
+              duration_s: float = 30, max_requests: int = 10 ** 9, warmup_s: float = 2.0,
+              max_rss_growth_mib: float = 50, seed: int = 1) -> dict:
+    """References, then the concurrent load with RSS sampled: the whole report, ``problems`` included."""
+    answers = references(url, requests)
+    sampler = RssSampler(master_pid) if master_pid else None
+    workers_before = _workers(master_pid)
+    if sampler:
+        sampler.start()
+    load = Load(url, requests, answers, seed)
+    try:
+        elapsed = load.run(concurrency, duration_s, max_requests)
+    finally:
+        if sampler:
+            sampler.stop()
+    report = summarize(load, elapsed, concurrency)
+    report["url"] = url
+    if sampler:
+        report["rss_mib"] = rss_report(sampler, warmup_s)
+        report["rss_max_growth_mib"] = max(p["growth"] for p in report["rss_mib"].values())
+        report["workers_restarted"] = len(workers_before - _workers(master_pid))
+    report["problems"] = verdict(report, max_rss_growth_mib)
+    return report
+
+
+def _workers(master_pid: Optional[int]) -> set:
+    if not master_pid:
+        return set()
+    try:
+        return {p.pid for p in psutil.Process(master_pid).children()}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+# ----- serve -----
+
+def stand_in_root(model_dir: str) -> str:
+    """A temporary stand-in for /opt/ml whose model/ links to the export."""
+    root = tempfile.mkdtemp(prefix="loadtest-serve-")
+    os.symlink(os.path.abspath(model_dir), os.path.join(root, "model"))
+    return root
+
+
+# ----- command line -----
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--model", help="export folder (or version folder) to serve")
+    target.add_argument("--url", help="an already running serve, on loopback")
+    parser.add_argument("--pid", type=int, help="with --url: gunicorn master pid, to sample RSS")
+    parser.add_argument("--workers", type=int, default=2, help="with --model: SAGEMAKER_MODEL_SERVER_WORKERS")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--duration", type=float, default=30, help="seconds of load (upper bound)")
+    parser.add_argument("--requests", type=int, default=100000, help="requests of load (upper bound)")
+    parser.add_argument("--data", default=DEFAULT_DATA, help="CoNLL file whose sentences make the requests")
+    parser.add_argument("--distinct", type=int, default=60, help="distinct request bodies")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before the RSS baseline")
+    parser.add_argument("--max-rss-growth-mib", type=float, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.url and urllib.parse.urlsplit(args.url).hostname not in LOOPBACK:
+        parser.error("--url must be on loopback (127.0.0.1, localhost or ::1): this tool floods what it targets")
+    if args.duration <= 0 or args.requests < 1 or args.concurrency < 1:
+        parser.error("--duration, --requests and --concurrency must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    requests = build_requests(read_sentences(args.data), args.distinct, args.seed)
+    root = stand_in_root(args.model) if args.model else None
+    server = ServeProcess(root, args.workers) if root else None
+    try:
+        url, pid = (server.wait_ready().url, server.process.pid) if server else (args.url, args.pid)
+        report = load_test(url, pid, requests, args.concurrency, args.duration, args.requests, args.warmup,
+                           args.max_rss_growth_mib, args.seed)
+    finally:
+        if server:
+            server.stop()
+            shutil.rmtree(root, ignore_errors=True)
+    if server:
+        report["workers"] = args.workers
+    print(json.dumps(report, indent=2))
+    return 1 if report["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The tagger's layers: word embeddings + character features -> BiLSTM -> per-tag scores, and the CRF's
+transitions.
+
+Built once per graph and callable on any batch of raw words, so one set of variables serves the training
+batches and, in the same graph and session, the dev set (``ner_tagger.job.in_session_eval``). The graph that
+built a network can hand it to later code (hooks) through :func:`of_graph`.
+"""
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+from ner_tagger.corpus.vocab import Vocabulary
+from ner_tagger.hparams import HParams
+from ner_tagger.model import crf, text
+
+# One network per graph; weak keys, so a finished graph and its layers can be freed.
+_BY_GRAPH = weakref.WeakKeyDictionary()
+
+
+class Network:
+    """``network(words, lengths, training) -> [batch, time, num_tags]`` scores; ``transitions`` for the CRF."""
+
+    def __init__(self, hp: HParams, vocab_dir: str, embeddings_npy: str = "", pretrained: bool = False,
+                 mixed: bool = False):
+        """``pretrained``: initialise word vectors from ``embeddings_npy`` (only the training graph needs
+        the values; other graphs restore them from checkpoints, which keeps exports small). ``mixed``:
+        float16 compute in every layer (Keras ``mixed_float16``: float32 variables, cast on read); the
+        scores are cast back, so the CRF is float32 either way."""
+        self.hp = hp
+        dtype = "mixed_float16" if mixed else None
+        self.vocab = Vocabulary.load(vocab_dir)
+        paths = self.vocab.paths(vocab_dir)
+        self._word_ids = _vocabulary_table(paths["words"])
+        self._tags_path, self._tag_ids = paths["tags"], None
+        initializer = "uniform"
+        if pretrained and embeddings_npy:
+            initializer = tf.keras.initializers.Constant(np.load(embeddings_npy))
+        self._words = tf.keras.layers.Embedding(len(self.vocab.words) + 1, hp.word_dim,
+                                                embeddings_initializer=initializer,
+                                                trainable=hp.embeddings_trainable, name="word_embeddings",
+                                                dtype=dtype)
+        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"], dtype)
+        self._dropout = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed, dtype=dtype)
+        self._lstms = [tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.lstm_units, return_sequences=True,
+                                                                          dtype=dtype),
+                                                     name=f"bilstm_{layer}", dtype=dtype)
+                       for layer in range(hp.lstm_layers)]
+        self._lstm_dropouts = [tf.keras.layers.Dropout(hp.dropout, seed=hp.seed + layer + 1, dtype=dtype)
+                               for layer in range(hp.lstm_layers)]
+        self._scores = tf.keras.layers.Dense(len(self.vocab.tags), name="tag_scores", dtype=dtype)
+        self.transitions = crf.transitions(len(self.vocab.tags))
+        _BY_GRAPH[tf.compat.v1.get_default_graph()] = self
+
+    def __call__(self, words, lengths, training: bool):
+        ids = self._word_ids.lookup(text.normalize_words(words, self.hp.lowercase, self.hp.normalize_digits))
+        if training and self.hp.word_dropout > 0:
+            dropped = tf.random.uniform(tf.shape(ids), seed=self.hp.seed) < self.hp.word_dropout
+            ids = tf.where(dropped, tf.cast(len(self.vocab.words), ids.dtype), ids)
+        embedded = tf.concat([self._words(ids), self._chars(words)], axis=-1)
+        outputs = self._dropout(embedded, training=training)
+        mask = tf.sequence_mask(lengths, tf.shape(words)[1])
+        for lstm, dropout in zip(self._lstms, self._lstm_dropouts):
+            if self.hp.lstm_implementation == "fused":
+                outputs = _fused_bilstm(lstm, outputs, lengths)
+            else:
+                # Keras' LSTM with default activations, no recurrent dropout and a right-padded mask runs
+                # the cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
+                outputs = lstm(outputs, mask=mask, training=training)
+            outputs = dropout(outputs, training=training)
+        return tf.cast(self._scores(outputs), tf.float32)
+
+    def tag_ids(self, tags):
+        """Tag strings -> ids; a gold tag unseen in training becomes O (id 0) for the loss."""
+        if self._tag_ids is None:
+            # Made on first use: a serving graph has no gold tags, so its export carries no such table.
+            self._tag_ids = tf.lookup.StaticHashTable(
+                tf.lookup.TextFileInitializer(self._tags_path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+                                              tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=0)
+        return tf.cast(self._tag_ids.lookup(tags), tf.int32)
+
+    def tag_names(self, ids):
+        """Tag ids -> tag strings (the encoding trained on)."""
+        return tf.gather(tf.constant(self.vocab.tags), ids)
+
+
+def _fused_bilstm(layer: tf.keras.layers.Bidirectional, inputs, lengths):
+    """``layer``'s weights run by ``BlockLSTM``: each direction is one kernel call over the whole batch
+    instead of a graph loop of small ops per token, which dominates a CPU's time at small batches.
+
+    The Keras layer only holds the variables (built under its own name, so checkpoints are the same
+    whichever implementation trained them). Outputs past a sentence's length are not zeroed as Keras does;
+    nothing downstream reads them (the CRF stops at ``lengths``).
+    """
+    if not layer.built:
+        with tf.name_scope(layer.name + "/"):
+            layer.build(inputs.shape)
+    time_major = tf.transpose(inputs, [1, 0, 2])
+    forward = _block_lstm(layer.forward_layer.cell, time_major)
+    # Reversing each sentence within its own length keeps the padding at the end for the backward pass.
+    reverse = lambda values: tf.reverse_sequence(values, lengths, seq_axis=0, batch_axis=1)  # noqa: E731
+    backward = reverse(_block_lstm(layer.backward_layer.cell, reverse(time_major)))
+    return tf.transpose(tf.concat([forward, backward], axis=-1), [1, 0, 2])
+
+
+def _block_lstm(cell, time_major):
+    """One direction. BlockLSTM, not BlockLSTMV2: TensorFlow registers V1's gradient for V2, which has a
+    different gate order, so V2 trains on wrong gradients. V1 wants gates as (i, c, f, o) where Keras
+    keeps (i, f, c, o); its own forget bias and cell clipping are turned off (Keras' bias holds the
+    forget bias, and Keras does not clip)."""
+    def icfo(weights):
+        i, f, c, o = tf.split(weights, 4, axis=-1)
+        return tf.concat([i, c, f, o], axis=-1)
+
+    dtype = time_major.dtype  # float16 under mixed precision; the variables stay float32
+    zeros = tf.zeros([tf.shape(time_major)[1], cell.units], dtype)
+    no_peephole = tf.zeros([cell.units], dtype)
+    weights = tf.concat([tf.cast(cell.kernel, dtype), tf.cast(cell.recurrent_kernel, dtype)], axis=0)
+    return tf.raw_ops.BlockLSTM(
+        seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
+        w=icfo(weights), wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=icfo(tf.cast(cell.bias, dtype)),
+        forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
+
+
+def of_graph(graph=None) -> Network:
+    """The network built in ``graph`` (default: the current graph)."""
+    graph = graph or tf.compat.v1.get_default_graph()
+    try:
+        return _BY_GRAPH[graph]
+    except KeyError:
+        raise LookupError("no ner_tagger network was built in this graph (model_fn runs first)") from None
+
+
+def _vocabulary_table(path):
+    return tf.lookup.StaticVocabularyTable(
+        tf.lookup.TextFileInitializer(path, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE, tf.int64,
+                                      tf.lookup.TextFileIndex.LINE_NUMBER), num_oov_buckets=1)
+
+
+class _CharFeatures:
+    """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
+
+    def __init__(self, hp: HParams, vocab_size: int, chars_path: str, dtype=None):
+        self.hp = hp
+        self.compute_dtype = tf.float16 if dtype == "mixed_float16" else tf.float32
+        if hp.char_representation == "none":
+            return
+        self._ids = _vocabulary_table(chars_path)
+        self._embedding = tf.keras.layers.Embedding(vocab_size + 1, hp.char_dim, name="char_embeddings",
+                                                    dtype=dtype)
+        if hp.char_representation == "lstm":
+            self._pool = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.char_lstm_units, dtype=dtype),
+                                                       name="char_lstm", dtype=dtype)
+            self.size = 2 * hp.char_lstm_units
+        else:
+            self._conv = tf.keras.layers.Conv1D(hp.char_filters, hp.char_kernel_size, padding="same",
+                                                activation="relu", name="char_cnn", dtype=dtype)
+            self.size = hp.char_filters
+
+    def __call__(self, words):
+        hp = self.hp
+        if hp.char_representation == "none":
+            return tf.zeros(tf.concat([tf.shape(words), [0]], 0), self.compute_dtype)
+        chars, nchars = text.split_chars(words, hp.max_word_chars)
+        embedded = self._embedding(self._ids.lookup(chars))
+        batch, time = tf.shape(words)[0], tf.shape(words)[1]
+        flat = tf.reshape(embedded, [-1, hp.max_word_chars, hp.char_dim])
+        # Padding words have no characters; giving them one keeps every row valid for the cuDNN LSTM kernel.
+        mask = tf.sequence_mask(tf.maximum(tf.reshape(nchars, [-1]), 1), hp.max_word_chars)
+        if hp.char_representation == "lstm":
+            pooled = self._pool(flat, mask=mask)
+        else:
+            conv = self._conv(flat)
+            # Max over real characters only (ReLU outputs are >= 0, so zeroing padding is enough).
+            pooled = tf.reduce_max(conv * tf.cast(mask, conv.dtype)[:, :, None], axis=1)
+        return tf.reshape(pooled, [batch, time, self.size])

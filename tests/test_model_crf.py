@@ -1,0 +1,67 @@
+"""The CRF against exhaustive search on a tiny tag set: every path is scored by hand."""
+import itertools
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ner_tagger.model import crf
+
+
+def path_score(unary, transitions, path):
+    score = sum(unary[t, tag] for t, tag in enumerate(path))
+    return score + sum(transitions[a, b] for a, b in zip(path, path[1:]))
+
+
+def brute_force(unary, transitions, length):
+    num_tags = unary.shape[1]
+    paths = list(itertools.product(range(num_tags), repeat=length))
+    scores = np.array([path_score(unary, transitions, p) for p in paths])
+    log_z = np.logaddexp.reduce(scores)
+    probs = np.exp(scores - log_z)
+    marginals = np.zeros((length, num_tags))
+    for p, prob in zip(paths, probs):
+        for t, tag in enumerate(p):
+            marginals[t, tag] += prob
+    best = int(np.argmax(scores))
+    return list(paths[best]), float(probs[best]), marginals
+
+
+@pytest.fixture
+def problem():
+    rng = np.random.default_rng(7)
+    batch, time, tags = 4, 5, 3
+    unary = rng.normal(size=(batch, time, tags)).astype(np.float32)
+    transitions = rng.normal(size=(tags, tags)).astype(np.float32)
+    lengths = np.array([5, 3, 1, 4], np.int32)
+    return unary, transitions, lengths
+
+
+def test_decode_and_marginals_match_exhaustive_search(problem):
+    unary, transitions, lengths = problem
+    with tf.Graph().as_default():  # marginals use tf.gradients, as in the estimator's graph
+        logits = tf.constant(unary)
+        ids, seq_prob, marg = crf.decode(logits, tf.constant(lengths), tf.constant(transitions))
+        path = crf.best_path(logits, tf.constant(lengths), tf.constant(transitions))
+        with tf.compat.v1.Session() as session:
+            ids, seq_prob, marg, path = session.run([ids, seq_prob, marg, path])
+    np.testing.assert_array_equal(path, ids)
+    for b, n in enumerate(lengths):
+        best, prob, marginals = brute_force(unary[b, :n], transitions, n)
+        assert list(ids[b, :n]) == best
+        assert seq_prob[b] == pytest.approx(prob, rel=1e-4)
+        np.testing.assert_allclose(marg[b, :n], marginals, rtol=1e-4, atol=1e-5)
+        assert np.all(marg[b, n:] == 0)
+
+
+def test_negative_log_likelihood_matches_exhaustive_search(problem):
+    unary, transitions, lengths = problem
+    gold = np.zeros(unary.shape[:2], np.int32)
+    gold[:, 1] = 2
+    nll = crf.negative_log_likelihood(tf.constant(unary), tf.constant(gold), tf.constant(lengths),
+                                      tf.constant(transitions)).numpy()
+    for b, n in enumerate(lengths):
+        paths = itertools.product(range(unary.shape[2]), repeat=n)
+        log_z = np.logaddexp.reduce([path_score(unary[b, :n], transitions, p) for p in paths])
+        expected = log_z - path_score(unary[b, :n], transitions, list(gold[b, :n]))
+        assert nll[b] == pytest.approx(expected, rel=1e-4)

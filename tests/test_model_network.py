@@ -1,0 +1,54 @@
+"""The network's two BiLSTM implementations: same variables, same outputs, and the graph registry."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from support.synthetic import LENGTHS, TINY, WORDS
+
+from ner_tagger.hparams import HParams
+from ner_tagger.model import network
+
+
+def test_fused_bilstm_matches_keras_on_every_real_token():
+    rng = np.random.default_rng(0)
+    # Large enough inputs that cell states pass 3, where BlockLSTM clips by default and Keras never does.
+    inputs = 4 * rng.normal(size=(3, 6, 8)).astype(np.float32)
+    lengths = np.array([6, 3, 1], np.int32)
+    with tf.Graph().as_default():
+        layer = tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(4, return_sequences=True), name="bilstm_0")
+        fused = network._fused_bilstm(layer, tf.constant(inputs), tf.constant(lengths))
+        keras = layer(tf.constant(inputs), mask=tf.sequence_mask(lengths, 6))
+        # Non-zero biases, so a gate-order mix-up cannot hide behind the default initialisation.
+        randomize = [v.assign(rng.normal(size=v.shape).astype(np.float32)) for v in layer.weights]
+        # Training sees the same gradients too (a loss over real tokens only, as the CRF's).
+        real = tf.cast(tf.sequence_mask(lengths, 6), tf.float32)[:, :, None]
+        gradients = [tf.gradients(tf.reduce_sum(tf.square(out) * real), layer.weights) for out in (fused, keras)]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            session.run(randomize)
+            fused, keras, (fused_grads, keras_grads) = session.run([fused, keras, gradients])
+    for row, n in enumerate(lengths):
+        np.testing.assert_allclose(fused[row, :n], keras[row, :n], atol=1e-5)
+    for fused_grad, keras_grad in zip(fused_grads, keras_grads):
+        assert np.any(fused_grad != 0)
+        np.testing.assert_allclose(fused_grad, keras_grad, rtol=1e-4, atol=1e-5)
+
+
+def _variables(vocab_dir, implementation):  # noqa: F811
+    hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
+    with tf.Graph().as_default():
+        net = network.Network(hp, vocab_dir)
+        net(tf.constant(WORDS), tf.constant(LENGTHS), training=False)
+        assert network.of_graph() is net
+        return {v.name: tuple(v.shape) for v in tf.compat.v1.global_variables()}
+
+
+def test_both_implementations_make_the_same_checkpoint_variables(vocab_dir):  # noqa: F811
+    # So a model trained with one can be restored (exported, served) with the other.
+    fused = _variables(vocab_dir, "fused")
+    assert fused == _variables(vocab_dir, "keras")
+    assert "bilstm_1/backward_lstm_1/lstm_cell/recurrent_kernel:0" in fused
+
+
+def test_a_graph_without_a_network_says_so():
+    with tf.Graph().as_default(), pytest.raises(LookupError, match="no ner_tagger network"):
+        network.of_graph()
