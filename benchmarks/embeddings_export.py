@@ -52,7 +52,8 @@ def main(argv=None):
     from ner_tagger.cli import setup_logging
     from ner_tagger.corpus import vocab
     from ner_tagger.hparams import HParams
-    from ner_tagger.job import export, runner
+    from ner_tagger.job import runner
+    from ner_tagger.serving import core
 
     setup_logging()
     work = tempfile.mkdtemp(prefix="bench-embeddings-")
@@ -66,7 +67,7 @@ def main(argv=None):
                      lstm_implementation="fused")
         runner.pipeline(hparams=hp, data_dir=args.data_dir, model_dir=os.path.join(run, "ckpt"),
                      export_dir=os.path.join(run, "export"), embeddings_dir=channel)
-        version = export.latest_version(os.path.join(run, "export"))
+        version = core.latest_version(os.path.join(run, "export"))
         words = len(vocab.Vocabulary.load(os.path.join(run, "ckpt", "vocab")).words)
         rows.append({"embeddings_vocab_max": cap, "vocabulary": words, "savedmodel_bytes": folder_bytes(version),
                      "variables_bytes": folder_bytes(os.path.join(version, "variables"))})

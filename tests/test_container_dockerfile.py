@@ -105,10 +105,8 @@ def test_test_dir_is_a_valid_opt_ml():
     raw = hyperparameters.read_raw(paths.hyperparameters)
     assert any(v.startswith('"') for v in raw.values()) and any(not v.startswith('"') for v in raw.values())
     hyperparameters.load(paths.hyperparameters)
-    resource = environment.read_resource_config(paths.resource_config)
-    channels = environment.find_channels(paths, environment.read_input_data_config(paths.input_data_config),
-                                         resource.distributed)
-    assert len(conll.read_conll(os.path.join(channels.training, "train.txt"))) == 300
-    assert len(conll.read_conll(os.path.join(channels.training, "dev.txt"))) == 100
+    training = environment.JobEnvironment.from_opt_ml(paths, {}).channel_roles()["training"]
+    assert len(conll.read_conll(os.path.join(training, "train.txt"))) == 300
+    assert len(conll.read_conll(os.path.join(training, "dev.txt"))) == 100
     with open(os.path.join(TEST_DIR, "README.md"), encoding="utf-8") as fh:
         assert "CC-BY 4.0" in fh.read()

@@ -94,8 +94,9 @@ def test_words_with_vectors_join_the_vocabulary_up_to_the_cap(tmp_path):
 
 
 def test_sagemaker_doors_find_the_embeddings_channel(tmp_path, monkeypatch):
+    from support.opt_ml import channel_roles
+
     from ner_tagger import flags
-    from ner_tagger.sagemaker import environment
     from ner_tagger.sagemaker.environment import MLPaths
 
     monkeypatch.setenv("SM_CHANNEL_EMBEDDINGS", "/opt/ml/input/data/embeddings")
@@ -103,17 +104,18 @@ def test_sagemaker_doors_find_the_embeddings_channel(tmp_path, monkeypatch):
     paths = MLPaths(str(tmp_path))
     for name in ("training", "embeddings"):
         os.makedirs(paths.channel(name))
-    channels = environment.find_channels(paths, {}, distributed=False)
-    assert channels.embeddings == paths.channel("embeddings")
-    declared_without = environment.find_channels(paths, {"training": {}}, distributed=False)
-    assert declared_without.embeddings is None
+    channels = channel_roles(paths, {}, distributed=False)
+    assert channels["embeddings"] == paths.channel("embeddings")
+    declared_without = channel_roles(paths, {"training": {}}, distributed=False)
+    assert "embeddings" not in declared_without
 
 
 @pytest.mark.slow
 def test_export_knows_out_of_train_words_and_serves_without_the_vectors_file(synthetic_dir, tmp_path):
     import tensorflow as tf
 
-    from ner_tagger.job import export, runner
+    from ner_tagger.job import runner
+    from ner_tagger.serving import core
     from ner_tagger.serving.exported_model import Predictor
 
     channel = tmp_path / "embeddings"
@@ -125,7 +127,7 @@ def test_export_knows_out_of_train_words_and_serves_without_the_vectors_file(syn
                  export_dir=str(tmp_path / "export"), embeddings_dir=str(channel))
     os.remove(vectors_file)
     os.remove(tmp_path / "ckpt" / "embeddings.npy")
-    version = export.latest_version(str(tmp_path / "export"))
+    version = core.latest_version(str(tmp_path / "export"))
     words = open(os.path.join(version, "assets.extra", "words.txt"), encoding="utf-8").read().split("\n")[:-1]
     assert set(OUTSIDE_TRAIN) <= set(words)
     reader = tf.train.load_checkpoint(os.path.join(version, "variables", "variables"))

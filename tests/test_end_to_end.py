@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from support.synthetic import TRAINED_STEPS
 
-from ner_tagger.job import export
 from ner_tagger.model import signatures
+from ner_tagger.serving import core
 from ner_tagger.serving.exported_model import Predictor
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
@@ -35,11 +35,11 @@ def test_export_is_a_numeric_version_with_vocabularies_and_params(trained):
     assert {"words.txt", "chars.txt"} <= set(os.listdir(version / "assets"))
     assert {"words.txt", "chars.txt", "tags.txt", "params.json"} <= set(os.listdir(version / "assets.extra"))
     assert "S-PER" in (version / "assets.extra" / "tags.txt").read_text().split()
-    assert export.read_params(str(version))["lstm_units"] == trained["hparams"].lstm_units
+    assert core.read_params(str(version))["lstm_units"] == trained["hparams"].lstm_units
 
 
 def test_saved_model_tags_raw_text_in_graph(trained):
-    model = tf.saved_model.load(export.latest_version(str(trained["export"])))
+    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
     assert {"serving_default", signatures.TEXT, signatures.TOKENS_LENGTHS} <= set(model.signatures)
     out = model.signatures[signatures.TEXT](text=tf.constant(["Bob works for Globex .", "Eve flew to Oslo"]))
     assert out["tokens"][0, :5].numpy().tolist() == [b"Bob", b"works", b"for", b"Globex", b"."]
@@ -51,7 +51,7 @@ def test_saved_model_tags_raw_text_in_graph(trained):
 
 
 def test_default_signature_takes_padded_tokens(trained):
-    model = tf.saved_model.load(export.latest_version(str(trained["export"])))
+    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
     tokens = tf.constant([["Carol", "met", "Hiro", "in", "New", "York", "."], ["Globex", "hired", "Eve", "", "",
                                                                               "", ""]])
     out = model.signatures["serving_default"](tokens=tokens)

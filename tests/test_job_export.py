@@ -5,6 +5,7 @@ import pytest
 
 from ner_tagger.errors import ModelNotFoundError
 from ner_tagger.job import export
+from ner_tagger.serving import core
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -27,14 +28,14 @@ def test_failed_export_leaves_no_numeric_folder_and_is_cleaned_next_time(trained
     assert not [n for n in os.listdir(tmp_path) if n.isdigit()]
     assert [n for n in os.listdir(tmp_path) if n.startswith(export.STAGING_PREFIX)]
     with pytest.raises(ModelNotFoundError, match="no SavedModel"):
-        export.latest_version(str(tmp_path))
+        core.latest_version(str(tmp_path))
 
     monkeypatch.undo()
     version = export.export_model(estimator, checkpoint, str(tmp_path), params)
     assert os.listdir(tmp_path) == [os.path.basename(version)]
     again = export.export_model(estimator, checkpoint, str(tmp_path), params)
     assert int(os.path.basename(again)) > int(os.path.basename(version))
-    assert export.latest_version(str(tmp_path)) == again
+    assert core.latest_version(str(tmp_path)) == again
 
 
 def test_latest_version_ignores_incomplete_and_non_numeric_folders(tmp_path):
@@ -42,10 +43,10 @@ def test_latest_version_ignores_incomplete_and_non_numeric_folders(tmp_path):
         (tmp_path / name).mkdir()
         if complete:
             (tmp_path / name / "saved_model.pb").write_bytes(b"")
-    assert export.latest_version(str(tmp_path)) == str(tmp_path / "7")
-    assert export.latest_version(str(tmp_path / "3")) == str(tmp_path / "3")
+    assert core.latest_version(str(tmp_path)) == str(tmp_path / "7")
+    assert core.latest_version(str(tmp_path / "3")) == str(tmp_path / "3")
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ModelNotFoundError, match="no such model folder"):
-        export.latest_version(str(tmp_path / "nope"))
+        core.latest_version(str(tmp_path / "nope"))

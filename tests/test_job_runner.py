@@ -9,7 +9,8 @@ from support.synthetic import TINY, synthetic_sentences, write_conll
 
 from ner_tagger.errors import DataError, TrainingInterrupted
 from ner_tagger.hparams import HParams
-from ner_tagger.job import export, hooks, runner
+from ner_tagger.job import hooks, runner
+from ner_tagger.serving import core
 
 
 def test_success_removes_a_stale_failure_file(tmp_path):
@@ -64,7 +65,7 @@ def test_resume_continues_the_global_step_and_exports_averaged_weights(tmp_path)
     best = hooks.best_checkpoint(model_dir)
     reader = tf.train.load_checkpoint(best)
     name = "tag_scores/kernel"
-    model = tf.saved_model.load(export.latest_version(export_dir))
+    model = tf.saved_model.load(core.latest_version(export_dir))
     [exported] = [v.numpy() for v in model.variables if v.name.startswith(name)]
     np.testing.assert_allclose(exported, reader.get_tensor(name + "/ExponentialMovingAverage"), rtol=1e-6)
     assert not np.allclose(exported, reader.get_tensor(name))

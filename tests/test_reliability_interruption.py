@@ -171,9 +171,10 @@ def _files(folder):
 
 def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained, tmp_path):
     from ner_tagger.job import export
+    from ner_tagger.serving import core
 
     model_dir = str(trained["root"] / "ckpt")
-    reference = _files(export.latest_version(str(trained["export"])))
+    reference = _files(core.latest_version(str(trained["export"])))
     export_dir = tmp_path / "export"
     forker = subprocess.Popen([sys.executable, "-c", EXPORT_FORKER, model_dir, str(export_dir)], env=_env(),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -216,7 +217,7 @@ def test_sigkill_at_any_moment_of_an_export_leaves_no_incomplete_version(trained
     final = export.export_model(estimator, checkpoint, str(export_dir), params)
     assert _files(final) == reference
     assert not [n for n in os.listdir(export_dir) if n.startswith(export.STAGING_PREFIX)]
-    assert export.latest_version(str(export_dir)) == final
+    assert core.latest_version(str(export_dir)) == final
 
 
 def _estimator_args(trained):

@@ -1,6 +1,6 @@
 """:mod:`ner_tagger.sagemaker.channels`: the one table of channel names the launcher, script mode and BYOC read (each
 door's own test shows it reads through it: test_sagemaker_launch, test_sagemaker_script_mode, test_train,
-test_container_environment)."""
+test_sagemaker_environment)."""
 import subprocess
 import sys
 
@@ -8,6 +8,7 @@ import pytest
 
 from ner_tagger.errors import NerTaggerError
 from ner_tagger.sagemaker import channels
+from ner_tagger.sagemaker.environment import JobEnvironment
 from ner_tagger.serving.local_server import REPO
 
 
@@ -40,13 +41,14 @@ def test_unknown_leaves_out_the_sdks_own_channels():
 def test_the_toolkits_variables():
     environ = {"SM_CHANNEL_TRAIN": "/opt/ml/input/data/train", "SM_CHANNEL_VALIDATION": "/v",
                "SM_CHANNEL_CODE": "/c", "SM_CHANNELS": '["train"]', "OTHER": "x"}
-    assert channels.from_environ(environ) == {"training": "/opt/ml/input/data/train", "eval": "/v"}
-    assert channels.environ_default("training", environ) == "/opt/ml/input/data/train"
-    assert channels.environ_default("embeddings", environ) is None
-    both = dict(environ, SM_CHANNEL_TRAINING="/t")
-    assert channels.environ_default("training", both) == "/t"  # a parser default never fails (--help) ...
+    env = JobEnvironment.from_toolkit(environ)
+    assert env.channel_roles() == {"training": "/opt/ml/input/data/train", "eval": "/v"}
+    assert env.channel_default("training") == "/opt/ml/input/data/train"
+    assert env.channel_default("embeddings") is None
+    both = JobEnvironment.from_toolkit(dict(environ, SM_CHANNEL_TRAINING="/t"))
+    assert both.channel_default("training") == "/t"  # a parser default never fails (--help) ...
     with pytest.raises(channels.ChannelError, match="'training' and 'train'"):
-        channels.from_environ(both)  # ... the job's check does
+        both.channel_roles()  # ... the job's check does
 
 
 def test_imports_no_tensorflow():

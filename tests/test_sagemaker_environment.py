@@ -1,11 +1,15 @@
-"""The ``/opt/ml`` contract as :class:`SageMakerEnvironment` reads it, against a fake tree."""
+"""The ``/opt/ml`` contract as :class:`JobEnvironment` reads it, against a fake tree: the toolkit's ``SM_*``
+variables (script mode), and resourceconfig.json, inputdataconfig.json and the channel folders under
+input/data/ (the bring-your-own container)."""
 import json
 import os
 
 import pytest
+from support.opt_ml import channel_roles, write_json
 
 from ner_tagger.errors import DataError, HParamsError
-from ner_tagger.sagemaker.environment import MLPaths, SageMakerEnvironment, job_checkpoint_dir, refuse_sharded_channels
+from ner_tagger.sagemaker import environment
+from ner_tagger.sagemaker.environment import JobEnvironment, MLPaths, job_checkpoint_dir, refuse_sharded_channels
 
 
 def _environ(base, **extra):
@@ -18,7 +22,7 @@ def _environ(base, **extra):
 
 
 def test_reads_the_toolkits_variables(tmp_path):
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TF_CONFIG='{"cluster": {}}'))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TF_CONFIG='{"cluster": {}}'))
     assert env.channels == {"training": "/data/train", "eval": "/data/eval"}
     assert (env.hosts, env.current_host, env.num_gpus) == (["algo-1", "algo-2"], "algo-2", 1)
     assert env.hyperparameters == {"epochs": 3} and env.tf_config == {"cluster": {}}
@@ -27,12 +31,12 @@ def test_reads_the_toolkits_variables(tmp_path):
 
 
 def test_outside_a_job():
-    env = SageMakerEnvironment.from_environ({})
+    env = JobEnvironment.from_toolkit({})
     assert env.base_dir == "/opt/ml" and not env.in_training_job and env.hosts == []
 
 
 def test_checkpoints_never_go_to_s3(tmp_path):
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path))
     assert env.checkpoint_dir("/local/ckpt") == "/local/ckpt"
     first = env.checkpoint_dir("s3://bucket/job/model")
     assert "://" not in first and os.path.isdir(first)
@@ -42,7 +46,7 @@ def test_checkpoints_never_go_to_s3(tmp_path):
 
 
 def test_failure_file_first_writer_wins(tmp_path):
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path))
     env.write_failure("no output folder: nothing written")
     assert not os.path.exists(env.failure_file)
     (tmp_path / "output").mkdir()
@@ -56,15 +60,15 @@ def test_each_job_keeps_its_own_checkpoint_folder(tmp_path):
     (and syncs) every trial's files: each job writes under its own TRAINING_JOB_NAME; a spot restart of
     the same job (same name) finds its own."""
     (tmp_path / "checkpoints").mkdir()
-    trial_1 = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
-    trial_2 = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-002-5e6f7a8b"))
+    trial_1 = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
+    trial_2 = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="tune-002-5e6f7a8b"))
     first, second = trial_1.checkpoint_dir("s3://b/m"), trial_2.checkpoint_dir("s3://b/m")
     assert first == str(tmp_path / "checkpoints" / "tune-001-1a2b3c4d") and os.path.isdir(first)
     assert second == str(tmp_path / "checkpoints" / "tune-002-5e6f7a8b")
-    restarted = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
+    restarted = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d"))
     assert restarted.checkpoint_dir("s3://b/m") == first
     # A name that is not a SageMaker job name is never used as a path.
-    odd = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="../../etc"))
+    odd = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="../../etc"))
     assert odd.checkpoint_dir("s3://b/m") == str(tmp_path / "checkpoints")
 
 
@@ -82,10 +86,10 @@ def _checkpoint_config(base, value):
 
 
 def test_both_doors_take_the_same_folder_from_one_rule(tmp_path):
-    """Script mode (``SageMakerEnvironment.checkpoint_dir``) and the BYOC ``train``
+    """Script mode (``JobEnvironment.checkpoint_dir``) and the BYOC ``train``
     (``job_checkpoint_dir``) on the same tree and job name: the same folder, the job's own."""
     (tmp_path / "checkpoints").mkdir()
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="job-2"))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="job-2"))
     script_mode = env.checkpoint_dir("s3://b/job-2/model")
     byoc = job_checkpoint_dir(MLPaths(str(tmp_path)), "job-2", local_run_folder=str(tmp_path / "checkpoints"))
     assert script_mode == byoc == str(tmp_path / "checkpoints" / "job-2")
@@ -96,16 +100,16 @@ def test_the_checkpoint_config_local_path_is_the_root_even_where_checkpoints_is_
     SageMaker syncs, so checkpoints go there (created), not to a temporary folder nothing uploads."""
     elsewhere = tmp_path / "synced" / "ckpt"
     _checkpoint_config(tmp_path, {"LocalPath": str(elsewhere), "S3Uri": "s3://b/ckpt/job-1"})
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
     assert env.checkpoint_dir("s3://b/job-1/model") == str(elsewhere / "job-1")
     assert os.path.isdir(elsewhere / "job-1") and not (tmp_path / "checkpoints").exists()
-    local = SageMakerEnvironment.from_environ(_environ(tmp_path))  # no job name: the root itself
+    local = JobEnvironment.from_toolkit(_environ(tmp_path))  # no job name: the root itself
     assert local.checkpoint_dir(None) == str(elsewhere)
 
 
 def test_a_checkpoint_config_without_local_path_means_the_api_default(tmp_path):
     _checkpoint_config(tmp_path, {"S3Uri": "s3://b/ckpt"})
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
     assert env.checkpoint_dir(None) == str(tmp_path / "checkpoints" / "job-1")
 
 
@@ -125,7 +129,7 @@ def test_a_bad_checkpoint_config_fails_naming_the_file_and_the_path(tmp_path, co
     if isinstance(config, dict) and isinstance(config["LocalPath"], str):
         config = {"LocalPath": config["LocalPath"].replace("FILE", str(a_file))}
     path = _checkpoint_config(tmp_path, config)
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="job-1"))
     with pytest.raises(DataError) as err:
         env.checkpoint_dir("s3://b/m")
     assert str(err.value).startswith(f"{path}: ") and fragment in str(err.value)
@@ -141,7 +145,7 @@ def test_resume_from_continues_the_stopped_jobs_folder(tmp_path):
     _checkpoint_config(tmp_path, {"LocalPath": str(root)})
     (root / "old-job-1").mkdir(parents=True)  # restored from the old job's prefix
     hps = json.dumps({"resume_from": "old-job-1"})
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="new-job-2", SM_HPS=hps))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="new-job-2", SM_HPS=hps))
     assert env.checkpoint_dir("s3://b/new-job-2/model") == str(root / "old-job-1")
     assert env.checkpoint_dir(None, resume_from="old-job-1") == str(root / "old-job-1")
     assert env.checkpoint_dir(None, resume_from="") == str(root / "new-job-2")  # the flag's own value wins
@@ -158,7 +162,7 @@ def test_resume_from_that_cannot_be_honoured_fails_naming_the_key(tmp_path, layo
     if layout != "nothing-synced":
         (tmp_path / "checkpoints").mkdir()
     name = "../../etc" if layout == "bad-name" else "old-job-1"
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="new-job-2"))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="new-job-2"))
     with pytest.raises(HParamsError) as err:
         env.checkpoint_dir("/local/ckpt" if layout == "local-model-dir" else None, resume_from=name)
     assert f"'resume_from'={name!r}" in str(err.value) and fragment in str(err.value)
@@ -171,7 +175,7 @@ def test_resume_from_is_refused_in_a_tuning_trial(tmp_path):
     (tmp_path / "checkpoints" / "old-job-1").mkdir(parents=True)
     _write_json(str(tmp_path / "input" / "config" / "hyperparameters.json"),
                 {"_tuning_objective_metric": json.dumps("dev_f1"), "resume_from": json.dumps("old-job-1")})
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d",
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, TRAINING_JOB_NAME="tune-001-1a2b3c4d",
                                                      SM_HPS=json.dumps({"resume_from": "old-job-1"})))
     with pytest.raises(HParamsError, match=r"'resume_from'='old-job-1' cannot be used in a tuning job"):
         env.checkpoint_dir("s3://b/m")
@@ -214,7 +218,7 @@ def test_unreadable_tensorboard_config_names_the_file(tmp_path, text):
 def test_sharded_channels_are_refused_on_several_hosts_with_the_reason(tmp_path):
     sharded = {"training": {"S3DistributionType": "ShardedByS3Key", "TrainingInputMode": "File"},
                "eval": {"S3DistributionType": "FullyReplicated"}}
-    env = SageMakerEnvironment.from_environ(_environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)))
+    env = JobEnvironment.from_toolkit(_environ(tmp_path, SM_INPUT_DATA_CONFIG=json.dumps(sharded)))
     assert env.input_data_config == sharded
     reason = refuse_sharded_channels(env.input_data_config, len(env.hosts))
     assert "channel 'training': ShardedByS3Key" in reason and "vocabularies" in reason
@@ -233,3 +237,103 @@ def test_script_mode_fails_a_sharded_multi_host_job_before_reading_data(tmp_path
     assert code != 0
     with open(tmp_path / "output" / "failure", encoding="utf-8") as fh:
         assert "ShardedByS3Key is not supported with several hosts" in fh.read()
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return MLPaths(str(tmp_path))
+
+
+def test_paths_follow_the_contract_under_the_stand_in_root(tmp_path):
+    paths = MLPaths.from_env({"NER_TAGGER_ML_ROOT": str(tmp_path)})
+    assert paths.hyperparameters == str(tmp_path / "input/config/hyperparameters.json")
+    assert paths.channel("training") == str(tmp_path / "input/data/training")
+    assert (paths.model_dir, paths.checkpoints, paths.failure) == (
+        str(tmp_path / "model"), str(tmp_path / "checkpoints"), str(tmp_path / "output/failure"))
+    assert MLPaths.from_env({}).root == "/opt/ml"
+    assert MLPaths.from_env({"SAGEMAKER_BASE_DIR": "/x"}).root == "/x"
+
+
+def test_resource_config(paths):
+    os.makedirs(paths.channel("training"))
+    assert not environment.read_resource_config(paths.resource_config).distributed  # absent: one host
+    write_json(paths.resource_config, {"current_host": "algo-2", "hosts": ["algo-2", "algo-1"]})
+    resource = environment.read_resource_config(paths.resource_config)
+    assert resource.distributed and resource.hosts == ("algo-1", "algo-2")
+    assert not JobEnvironment.from_opt_ml(paths, {}).is_chief  # algo-1 is the master
+    write_json(paths.resource_config, {"current_host": "algo-1", "hosts": ["algo-2", "algo-1"]})
+    assert JobEnvironment.from_opt_ml(paths, {}).is_chief
+
+
+@pytest.mark.parametrize("value,message", [
+    ({"current_host": "algo-3", "hosts": ["algo-1"]}, "not one of hosts"),
+    ({"current_host": "algo-1", "hosts": []}, "non-empty list"),
+    (["algo-1"], "expected a JSON object"),
+])
+def test_bad_resource_config(paths, value, message):
+    write_json(paths.resource_config, value)
+    with pytest.raises(environment.ConfigError, match=message):
+        environment.read_resource_config(paths.resource_config)
+
+
+def test_channels_found_with_and_without_inputdataconfig(paths):
+    os.makedirs(paths.channel("training"))
+    os.makedirs(paths.channel("validation"))
+    channels = channel_roles(paths, {}, distributed=False)
+    assert channels == {"training": paths.channel("training"), "eval": paths.channel("validation")}
+    # Declared channels win: an undeclared folder is not used.
+    channels = channel_roles(paths, {"training": {}}, distributed=False)
+    assert "eval" not in channels
+
+
+def test_missing_channel_is_named(paths):
+    with pytest.raises(DataError, match="no training channel"):
+        channel_roles(paths, {}, distributed=False)
+    with pytest.raises(DataError, match="channel 'training' is declared"):
+        channel_roles(paths, {"training": {"TrainingInputMode": "File"}}, distributed=False)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../../etc", "a/b", "", "x" * 65, "trai ning"])
+def test_channel_names_cannot_escape_the_data_dir(paths, name):
+    with pytest.raises(environment.ConfigError, match="channel name"):
+        channel_roles(paths, {name: {}}, distributed=False)
+
+
+def test_unsupported_input_modes(paths):
+    os.makedirs(paths.channel("training"))
+    with pytest.raises(environment.ConfigError, match="Pipe"):
+        channel_roles(paths, {"training": {"TrainingInputMode": "Pipe"}}, distributed=False)
+    sharded = {"training": {"S3DistributionType": "ShardedByS3Key"}}
+    channel_roles(paths, sharded, distributed=False)
+    with pytest.raises(environment.ConfigError, match="ShardedByS3Key"):
+        channel_roles(paths, sharded, distributed=True)
+    with pytest.raises(environment.ConfigError, match="object of settings"):
+        channel_roles(paths, {"training": "File"}, distributed=False)
+
+
+def test_train_and_validation_channels_are_read_by_the_shared_table(paths):
+    """BYOC reads every name the launcher accepts (ner_tagger.sagemaker.channels); the SDK's own channels are
+    ignored."""
+    from ner_tagger.sagemaker import channels
+
+    assert (environment.TRAINING_CHANNELS, environment.EVAL_CHANNELS, environment.EMBEDDINGS_CHANNELS) == \
+        (channels.ROLES["training"], channels.ROLES["eval"], channels.ROLES["embeddings"])
+    for name in ("train", "validation", "code", "sm_drivers"):
+        os.makedirs(paths.channel(name))
+    declared = {name: {"TrainingInputMode": "File"} for name in ("train", "validation", "code", "sm_drivers")}
+    expected = {"training": paths.channel("train"), "eval": paths.channel("validation")}
+    assert channel_roles(paths, declared, distributed=False) == expected
+    assert channel_roles(paths, {}, distributed=False) == expected  # no inputdataconfig.json
+
+
+def test_two_channels_for_one_role_are_refused_naming_both(paths):
+    from ner_tagger.sagemaker import channels
+
+    for name in ("training", "train", "dev"):
+        os.makedirs(paths.channel(name))
+    with pytest.raises(channels.ChannelError, match="channels 'training' and 'train' both hold the training"):
+        channel_roles(paths, {"training": {}, "train": {}, "dev": {}}, distributed=False)
+    with pytest.raises(channels.ChannelError, match="'training' and 'train'"):
+        channel_roles(paths, {}, distributed=False)
+    # Declared channels only: a stray folder is not the job's.
+    assert channel_roles(paths, {"train": {}}, distributed=False)["training"] == paths.channel("train")

@@ -15,7 +15,7 @@ import pytest
 import requests
 import tensorflow as tf
 
-from ner_tagger.job import export
+from ner_tagger.serving import core
 from ner_tagger.serving.app import InvocationsApp
 from ner_tagger.serving.exported_model import Predictor
 from ner_tagger.serving.payload import Limits, RequestError
@@ -49,7 +49,7 @@ def _context(content_type, accept=JSON):
 
 @pytest.fixture(scope="module")
 def model(trained):
-    return tf.saved_model.load(export.latest_version(str(trained["export"])))
+    return tf.saved_model.load(core.latest_version(str(trained["export"])))
 
 
 @pytest.fixture()

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 from support.container_harness import REPO, STRING_HPARAMS, failure, run_train, scaffold
+from support.opt_ml import channel_roles
 
 from ner_tagger.container import serve
 from ner_tagger.corpus import data_dir
@@ -172,7 +173,7 @@ def test_a_declared_channel_outside_input_data_is_refused(tmp_path):
     paths = MLPaths(str(tmp_path))
     os.makedirs(paths.channel("training"))
     with pytest.raises(ConfigError, match="'../../etc'"):
-        environment.find_channels(paths, {"training": {}, "../../etc": {}}, distributed=False)
+        channel_roles(paths, {"training": {}, "../../etc": {}})
 
 
 @pytest.fixture

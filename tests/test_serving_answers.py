@@ -1,6 +1,7 @@
 """The per-sentence answer shared by ``predict``, the BYOC endpoint and the TF Serving endpoint."""
 import pytest
 
+from ner_tagger.corpus import text_rules
 from ner_tagger.serving import answers
 
 
@@ -26,7 +27,7 @@ def test_entities_carry_character_and_token_spans():
 
 
 def test_align_tokens_gives_zero_width_spans_for_missing_tokens():
-    assert answers.align_tokens("a b", ["a", "zz", "b"]) == [(0, 1), (1, 1), (2, 3)]
+    assert text_rules.align_tokens("a b", ["a", "zz", "b"]) == [(0, 1), (1, 1), (2, 3)]
 
 
 def test_in_request_order_makes_one_call_per_kind_and_answers_blanks():

@@ -76,6 +76,7 @@ def test_the_shipped_modules_serve_without_tensorflow(tmp_path):
     assert second["tags"] == ["B-PER", "O"] and second["entities"][0]["token_end"] == 1
     assert set(out["loaded"]) == {"ner_tagger", "ner_tagger.serving", "ner_tagger.serving.answers",
                                   "ner_tagger.serving.core", "ner_tagger.corpus", "ner_tagger.corpus.tagging",
+                                  "ner_tagger.corpus.text_rules", "ner_tagger.errors",
                                   "ner_tagger.serving.payload",
                                   "ner_tagger.serving.media", "ner_tagger.serving.records",
                                   "ner_tagger.serving.windows", "ner_tagger.serving.deadline"}

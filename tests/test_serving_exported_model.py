@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ner_tagger.job import export
 from ner_tagger.model import signatures
+from ner_tagger.serving import core
 from ner_tagger.serving.exported_model import Predictor
 
 pytestmark = pytest.mark.slow  # needs the session's trained model
@@ -22,7 +22,7 @@ ROWS = [["Initech", "opened", "an", "office", "in", "Lima", "."], ["Carol", "met
                                          "lengths": tf.constant([2, 3])}),
 ])
 def test_each_signature_has_a_tags_only_twin_with_the_same_tags(trained, full, inputs):
-    model = tf.saved_model.load(export.latest_version(str(trained["export"])))
+    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
     with_scores = model.signatures[full](**inputs)
     tags_only = model.signatures[signatures.tags_only(full)](**inputs)
     assert set(tags_only) == set(signatures.TAGS_ONLY_OUTPUTS)
@@ -45,7 +45,7 @@ def test_answers_without_scores_have_the_same_tags_and_entities(trained):
 def test_an_export_without_the_tags_only_signatures_still_answers_without_scores(trained, tmp_path):
     """Models exported before the twins existed: the full signature serves, its scores dropped."""
     old = tmp_path / "1"
-    shutil.copytree(export.latest_version(str(trained["export"])), old)
+    shutil.copytree(core.latest_version(str(trained["export"])), old)
     model = saved_model_pb2.SavedModel()
     model.ParseFromString((old / "saved_model.pb").read_bytes())
     signatures = model.meta_graphs[0].signature_def

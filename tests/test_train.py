@@ -107,15 +107,20 @@ def test_exit_code_from_a_real_process(dirs):
 
 
 def test_checkpoint_folder_without_model_dir_is_fresh_unless_sagemaker_syncs_one(tmp_path, monkeypatch):
-    from ner_tagger import flags
+    """``python -m ner_tagger.train``'s rule (the script-mode one: JobEnvironment.checkpoint_dir)."""
+    from ner_tagger.sagemaker.environment import JobEnvironment
 
     monkeypatch.setenv("SAGEMAKER_BASE_DIR", str(tmp_path))
-    assert flags.checkpoint_dir("/local/ckpt") == "/local/ckpt"
-    first = flags.checkpoint_dir(None)
+
+    def checkpoint_dir(requested):
+        return JobEnvironment.from_toolkit().checkpoint_dir(requested)
+
+    assert checkpoint_dir("/local/ckpt") == "/local/ckpt"
+    first = checkpoint_dir(None)
     assert os.path.isdir(first) and not os.listdir(first)
-    assert flags.checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
+    assert checkpoint_dir("s3://bucket/job/model") != first  # never another run's checkpoints
     (tmp_path / "checkpoints").mkdir()
-    assert flags.checkpoint_dir(None) == str(tmp_path / "checkpoints")
+    assert checkpoint_dir(None) == str(tmp_path / "checkpoints")
 
 
 @pytest.mark.parametrize("model_dir_flag", [True, False])

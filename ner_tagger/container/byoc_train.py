@@ -35,26 +35,24 @@ log = logging.getLogger("ner_tagger")
 
 def train(paths: MLPaths) -> dict:
     """Everything a training job does; raises on any problem (``main`` turns that into the contract)."""
-    hparams = hyperparameters.load(paths.hyperparameters)
+    env = environment.JobEnvironment.from_opt_ml(paths)
+    hparams = hyperparameters.typed(env.hyperparameters, paths.hyperparameters)
     # TensorBoard summaries where TensorBoardOutputConfig collects them, unless the job names a folder.
     hparams = dataclasses.replace(hparams, tensorboard_dir=hparams.tensorboard_dir or paths.tensorboard)
-    resource = environment.read_resource_config(paths.resource_config)
-    channels = environment.find_channels(paths, environment.read_input_data_config(paths.input_data_config),
-                                         resource.distributed)
+    roles = env.channel_roles()
     os.makedirs(paths.model_dir, exist_ok=True)
     from ner_tagger.cli import setup_logging
 
     setup_logging(verbose=bool(os.environ.get("NER_TAGGER_VERBOSE")))
-    checkpoints = environment.job_checkpoint_dir(paths, os.environ.get(environment.JOB_NAME_ENV), hparams.resume_from,
-                                            local_run_folder=paths.checkpoints)
-    if resource.distributed:
+    checkpoints = env.checkpoint_dir(None, hparams.resume_from, local_run_folder=paths.checkpoints)
+    if env.tf_config:
         from ner_tagger.container import distributed
 
-        distributed.configure(resource)
-        distributed.start_parameter_server(resource)
-    return runner.run(runner.JobSettings(hparams, channels.training, checkpoints, paths.model_dir,
-                                   output_dir=paths.output_data, eval_dir=channels.eval,
-                                   servable_dir=paths.model_dir, embeddings_dir=channels.embeddings))
+        distributed.configure(env.resource)
+        distributed.start_parameter_server(env.resource)
+    return runner.run(runner.JobSettings(hparams, roles["training"], checkpoints, paths.model_dir,
+                                         output_dir=paths.output_data, eval_dir=roles.get("eval"),
+                                         servable_dir=paths.model_dir, embeddings_dir=roles.get("embeddings")))
 
 
 def main(paths: MLPaths = None) -> int:

@@ -14,7 +14,7 @@ import re
 from typing import Callable, Dict, List, Sequence
 
 from ner_tagger.corpus import conll, tagging, text_rules
-from ner_tagger.serving.answers import align_tokens
+from ner_tagger.corpus.text_rules import align_tokens
 
 log = logging.getLogger("ner_tagger")
 

@@ -16,10 +16,10 @@ the model would learn tokens it never sees when serving; :func:`split` runs the 
 edge cases.
 """
 import re
-from typing import List
+from typing import List, Sequence, Tuple
 
 # Tweet-friendly rules that only insert spaces, so every token stays a substring of the text (which is
-# what lets ``answers.align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
+# what lets ``align_tokens`` recover character spans). They follow the WNUT-17/PTB conventions: clitics
 # ("It 's", "do n't") and sentence punctuation split off, URLs, @handles, #tags and emoticons kept whole.
 SPLIT_RULES = (
     (r"(?i)([a-z])(n['’]t)(\s|$)", r"\1 \2\3"),
@@ -63,3 +63,20 @@ def split(text: str) -> List[str]:
     for pattern, rewrite in _PYTHON_RULES:
         text = pattern.sub(rewrite, text)
     return [token for token in _SPLIT_SPACE.split(text) if token]
+
+
+def align_tokens(text: str, tokens: Sequence[str]) -> List[Tuple[int, int]]:
+    """Character spans ``(start, end)`` of ``tokens`` found in order in ``text``.
+
+    A token not found (the caller's own tokenisation differs from the text) gets the span where it would
+    have been, of zero width, so spans stay monotonic.
+    """
+    spans, position = [], 0
+    for token in tokens:
+        start = text.find(token, position)
+        if start < 0:
+            spans.append((position, position))
+            continue
+        position = start + len(token)
+        spans.append((start, position))
+    return spans

@@ -14,12 +14,10 @@ import time
 from tensorflow.core.protobuf import saved_model_pb2
 
 from ner_tagger.corpus import vocab
-from ner_tagger.errors import ModelNotFoundError
 from ner_tagger.model import signatures
 from ner_tagger.serving import core
 
 STAGING_PREFIX = ".staging-"
-PARAMS = os.path.join("assets.extra", "params.json")
 
 
 def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict) -> str:
@@ -36,7 +34,7 @@ def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict)
     # The lookups read copies under assets/; these are for people and tools that inspect the export.
     for name in (vocab.WORDS, vocab.CHARS, vocab.TAGS):
         shutil.copyfile(os.path.join(params["vocab_dir"], name), os.path.join(extra, name))
-    with open(os.path.join(built, PARAMS), "w", encoding="utf-8") as fh:
+    with open(os.path.join(built, core.PARAMS), "w", encoding="utf-8") as fh:
         json.dump({k: v for k, v in params.items() if k not in ("vocab_dir", "embeddings_npy")}, fh,
                   indent=2, sort_keys=True)
     version = _next_version(export_dir, int(os.path.basename(built)))
@@ -44,22 +42,6 @@ def export_model(estimator, checkpoint_path: str, export_dir: str, params: dict)
     os.rename(built, final)
     shutil.rmtree(staging, ignore_errors=True)
     return final
-
-
-def latest_version(export_dir: str) -> str:
-    """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one):
-    :func:`ner_tagger.serving.core.newest_saved_model`, or :class:`ModelNotFoundError` saying why not."""
-    found = core.newest_saved_model(export_dir)
-    if found:
-        return found
-    if not os.path.isdir(export_dir):
-        raise ModelNotFoundError(f"{export_dir}: no such model folder")
-    raise ModelNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
-
-
-def read_params(version_dir: str) -> dict:
-    with open(os.path.join(version_dir, PARAMS), encoding="utf-8") as fh:
-        return json.load(fh)
 
 
 def _next_version(export_dir, proposed):

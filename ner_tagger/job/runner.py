@@ -24,6 +24,7 @@ from ner_tagger.errors import HParamsError, ModelNotFoundError
 from ner_tagger.hparams import HParams
 from ner_tagger.job import cluster, failure, model_params
 from ner_tagger.job import report as report_stage
+from ner_tagger.serving import core
 
 log = logging.getLogger("ner_tagger")
 
@@ -117,10 +118,8 @@ def check_servable(servable_dir: str) -> str:
     ``servable_dir`` is what SageMaker tars (``SM_MODEL_DIR``), which is not where the export went when
     ``--export_dir`` names another folder; TensorFlow Serving needs ``<integer version>/saved_model.pb``.
     """
-    from ner_tagger.job import export  # TensorFlow: imported only once training has run
-
     try:
-        return export.latest_version(servable_dir)
+        return core.latest_version(servable_dir)
     except ModelNotFoundError as err:
         raise ModelNotFoundError(f"the chief finished training but {err}: the job's model.tar.gz would "
                                  f"hold no servable model (--export_dir must be {servable_dir}, SM_MODEL_DIR)"

@@ -8,8 +8,10 @@ from typing import Tuple
 
 import tensorflow as tf
 
-from ner_tagger.corpus.text_rules import SPLIT_RULES  # TF-free, so data with offsets is split the same way
-from ner_tagger.serving.answers import align_tokens  # noqa: F401 (its home is the TF-free module)
+from ner_tagger.corpus.text_rules import (
+    SPLIT_RULES,  # TF-free, so data with offsets is split the same way
+    align_tokens,  # noqa: F401 (its home is the TF-free module)
+)
 
 
 def split_text(text: tf.Tensor) -> tf.Tensor:

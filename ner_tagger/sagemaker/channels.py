@@ -1,6 +1,7 @@
 """The channels a training job reads, one table for every door: the launcher checks a config's ``inputs``
-against it, script mode reads the toolkit's ``SM_CHANNEL_<NAME>`` variables through it, and the bring-your-own
-container picks its ``/opt/ml/input/data/<name>/`` folders by it.
+against it, every door finds its channels through it
+(:meth:`ner_tagger.sagemaker.environment.JobEnvironment.channel_roles`): script mode's ``SM_CHANNEL_<NAME>``
+variables and the bring-your-own container's ``/opt/ml/input/data/<name>/`` folders alike.
 
 Each role accepts several names (SageMaker's built-in algorithms say ``train``/``validation``, the SDK's
 examples ``training``/``eval``); the first is the one our docs use. A job with two channels for one role
@@ -10,7 +11,7 @@ for us and are ignored, not refused.
 
 Nothing here imports TensorFlow: the launcher (SDK only, no TensorFlow) imports it.
 """
-from typing import Dict, Iterable, List, Mapping
+from typing import Dict, Iterable, List
 
 from ner_tagger.errors import NerTaggerError
 
@@ -54,25 +55,3 @@ def assign(names: Iterable[str]) -> Dict[str, str]:
         if found:
             picked[role] = found[0]
     return picked
-
-
-def env_var(name: str) -> str:
-    """The toolkit's variable for channel ``name`` (``sagemaker_training.environment``: ``SM_CHANNEL_`` plus
-    the name upper-cased)."""
-    return ENV_PREFIX + name.upper()
-
-
-def from_environ(environ: Mapping[str, str]) -> Dict[str, str]:
-    """role -> folder, from the ``SM_CHANNEL_*`` variables script mode's toolkit exports; raises
-    :class:`ChannelError` when two channels fill one role."""
-    names = [key[len(ENV_PREFIX):].lower() for key in environ if key.startswith(ENV_PREFIX)]
-    return {role: environ[env_var(name)] for role, name in assign(names).items()}
-
-
-def environ_default(role: str, environ: Mapping[str, str]):
-    """The folder for ``role`` from ``SM_CHANNEL_*``, or None; the first accepted name wins when several are
-    set (command-line defaults must not fail ``--help``: :func:`from_environ` is the check that refuses)."""
-    for name in ROLES[role]:
-        if environ.get(env_var(name)):
-            return environ[env_var(name)]
-    return None

@@ -1,5 +1,5 @@
 """The SageMaker training ``/opt/ml`` contract, read in one place by every door: the layout
-(:class:`MLPaths`), the toolkit's ``SM_*`` variables (:class:`SageMakerEnvironment`) and where checkpoints go.
+(:class:`MLPaths`), the toolkit's ``SM_*`` variables and the rest of what SageMaker tells a job (:class:`JobEnvironment`) and where checkpoints go.
 
 Script mode (the managed container's toolkit exports ``SM_*``) and the bring-your-own container (which reads
 ``input/config`` itself) see the same tree, so both take its paths from here.
@@ -56,7 +56,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from ner_tagger.errors import DataError, HParamsError, NerTaggerError
 from ner_tagger.job import cluster, failure
-from ner_tagger.sagemaker import channels
+from ner_tagger.sagemaker import channels, hyperparameters
 from ner_tagger.serving import core
 
 DEFAULT_ROOT = "/opt/ml"
@@ -158,8 +158,15 @@ def has_saved_model(model_dir: str) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class SageMakerEnvironment:
-    """What the toolkit tells a script-mode process, on top of the :class:`MLPaths` layout."""
+class JobEnvironment:
+    """What SageMaker tells a training job besides its code, read once per job by every door.
+
+    Script mode and ``python -m ner_tagger.train`` read it from the toolkit's ``SM_*`` variables
+    (:meth:`from_toolkit`); the bring-your-own container from the files under ``input/config``
+    (:meth:`from_opt_ml`). Either way a door then asks the same questions of it: which folder fills each
+    channel role (:meth:`channel_roles`), where this job's checkpoints go (:meth:`checkpoint_dir`), whether
+    this host is the chief (:attr:`is_chief`), and whether the job can run as launched (:meth:`refusal`).
+    """
     paths: MLPaths
     model_dir: Optional[str]
     output_data_dir: Optional[str]
@@ -171,15 +178,17 @@ class SageMakerEnvironment:
     tf_config: Optional[dict]
     job_name: Optional[str] = None
     input_data_config: Dict[str, object] = dataclasses.field(default_factory=dict)  # SM_INPUT_DATA_CONFIG
+    network_interface: str = "eth0"
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "SageMakerEnvironment":
-        channels = {key[len("SM_CHANNEL_"):].lower(): value for key, value in environ.items()
-                    if key.startswith("SM_CHANNEL_")}
+    def from_toolkit(cls, environ: Mapping[str, str] = os.environ) -> "JobEnvironment":
+        """Script mode's view: the variables the training toolkit exports (absent ones: outside a job)."""
+        names = {key[len(channels.ENV_PREFIX):].lower(): value for key, value in environ.items()
+                 if key.startswith(channels.ENV_PREFIX)}
         return cls(paths=MLPaths.from_env(environ),
                    model_dir=environ.get("SM_MODEL_DIR"),
                    output_data_dir=environ.get("SM_OUTPUT_DATA_DIR"),
-                   channels=channels,
+                   channels=names,
                    hosts=_json(environ.get("SM_HOSTS"), []),
                    current_host=environ.get("SM_CURRENT_HOST"),
                    num_gpus=int(environ.get("SM_NUM_GPUS") or 0),
@@ -188,9 +197,66 @@ class SageMakerEnvironment:
                    job_name=environ.get(JOB_NAME_ENV) or None,
                    input_data_config=_json(environ.get("SM_INPUT_DATA_CONFIG"), {}))
 
+    @classmethod
+    def from_opt_ml(cls, paths: MLPaths, environ: Mapping[str, str] = os.environ) -> "JobEnvironment":
+        """The bring-your-own container's view: ``resourceconfig.json``, ``inputdataconfig.json`` and
+        ``hyperparameters.json`` under ``paths``, each checked (a bad file raises naming it), and the channel
+        folders under ``input/data``. Several hosts get the ``TF_CONFIG`` this container builds for them
+        (:func:`ner_tagger.job.cluster.tf_config_for_hosts`)."""
+        resource = read_resource_config(paths.resource_config)
+        config = read_input_data_config(paths.input_data_config)
+        names = find_channel_names(paths, config, resource.distributed)
+        return cls(paths=paths, model_dir=paths.model_dir, output_data_dir=paths.output_data,
+                   channels={name: paths.channel(name) for name in names},
+                   hosts=list(resource.hosts), current_host=resource.current_host, num_gpus=0,
+                   hyperparameters=hyperparameters.read_raw(paths.hyperparameters),
+                   tf_config=(cluster.tf_config_for_hosts(resource.hosts, resource.current_host)
+                              if resource.distributed else None),
+                   job_name=environ.get(JOB_NAME_ENV) or None, input_data_config=config,
+                   network_interface=resource.network_interface_name)
+
     @property
     def base_dir(self) -> str:
         return self.paths.root
+
+    @property
+    def resource(self) -> "ResourceConfig":
+        """This job's hosts, as ``resourceconfig.json`` gives them (one host outside a job)."""
+        if not self.hosts:
+            return ResourceConfig()
+        return ResourceConfig(self.current_host or self.hosts[0], tuple(sorted(self.hosts)), self.network_interface)
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process trains, evaluates and exports: the role its ``TF_CONFIG`` gives it
+        (:mod:`ner_tagger.job.cluster` decides, for every door); without one, the only process is."""
+        return cluster.role_from_tf_config(self.tf_config).is_chief if self.tf_config else True
+
+    def channel_roles(self) -> Dict[str, str]:
+        """role (``training``, ``eval``, ``embeddings``) -> folder, by the one channel table
+        (:mod:`ner_tagger.sagemaker.channels`); two channels for one role raise, naming both."""
+        return {role: self.channels[name] for role, name in channels.assign(self.channels).items()}
+
+    def channel_default(self, role: str) -> Optional[str]:
+        """The folder for ``role``, or None; the first accepted name wins when several are set (a flag's
+        default must not fail ``--help``: :meth:`channel_roles` is the check that refuses)."""
+        for name in channels.ROLES[role]:
+            if self.channels.get(name):
+                return self.channels[name]
+        return None
+
+    def refusal(self) -> Optional[str]:
+        """Why this job cannot run as launched, or None: ``ShardedByS3Key`` channels on several hosts, or
+        several hosts with no ``TF_CONFIG`` to train one model together (each would train its own)."""
+        refused = refuse_sharded_channels(self.input_data_config, len(self.hosts))
+        if refused:
+            return refused
+        if len(self.hosts) > 1 and not self.tf_config:
+            return (f"{len(self.hosts)} hosts ({', '.join(self.hosts)}) but no TF_CONFIG: each host would train "
+                    f"its own model independently. Launch with distribution "
+                    f'{{"parameter_server": {{"enabled": True}}}} (the launcher config\'s "distribution": '
+                    f'"parameter_server") or with instance_count 1')
+        return None
 
     @property
     def in_training_job(self) -> bool:
@@ -201,14 +267,16 @@ class SageMakerEnvironment:
     def failure_file(self) -> str:
         return self.paths.failure
 
-    def checkpoint_dir(self, requested: Optional[str], resume_from: Optional[str] = None) -> str:
-        """Where the estimator keeps checkpoints in script mode (and ``python -m ner_tagger.train``).
+    def checkpoint_dir(self, requested: Optional[str], resume_from: Optional[str] = None,
+                       local_run_folder: Optional[str] = None) -> str:
+        """Where the estimator keeps this job's checkpoints, for every door.
 
         A local ``requested`` path (``--model_dir``) wins. An ``s3://`` one (the SDK's ``--model_dir``) is not
         writable: TensorFlow 2.14 has no S3 filesystem. Otherwise :func:`job_checkpoint_dir`, with a fresh
         temporary folder where nothing syncs checkpoints: this process may run outside any job, where a
-        fixed path would let an unrelated later run resume someone else's model. ``resume_from``: the
-        hyperparameter's value, else the one in ``SM_HPS``.
+        fixed path would let an unrelated later run resume someone else's model (the bring-your-own
+        container, whose tree is its own, passes ``local_run_folder``). ``resume_from``: the hyperparameter's
+        value, else the one among the job's hyperparameters.
         """
         if resume_from is None:
             resume_from = self.hyperparameters.get(RESUME_KEY)
@@ -219,7 +287,7 @@ class SageMakerEnvironment:
                                    f"checkpoint folder, but --model_dir names a local one ({requested}): "
                                    f"leave one of them out")
             return requested
-        return job_checkpoint_dir(self.paths, self.job_name, resume_from, local_run_folder=None)
+        return job_checkpoint_dir(self.paths, self.job_name, resume_from, local_run_folder=local_run_folder)
 
     def write_failure(self, message: str) -> None:
         """:func:`ner_tagger.job.failure.write_failure` into this tree (only when ``output/`` exists: outside a
@@ -383,13 +451,6 @@ class ResourceConfig:
     def distributed(self) -> bool:
         return len(self.hosts) > 1
 
-    @property
-    def is_chief(self) -> bool:
-        """Whether this host trains, evaluates and exports: the role its ``TF_CONFIG`` gives it (the first
-        host, sorted as SageMaker names them algo-1..n, is the master), decided by :mod:`ner_tagger.job.cluster`."""
-        if not self.distributed:
-            return True
-        return cluster.role_from_tf_config(cluster.tf_config_for_hosts(self.hosts, self.current_host)).is_chief
 
 
 def _read_json(path: str) -> Optional[dict]:
@@ -424,15 +485,10 @@ def read_input_data_config(path: str) -> Dict[str, dict]:
     return _read_json(path) or {}
 
 
-@dataclasses.dataclass(frozen=True)
-class Channels:
-    training: str
-    eval: Optional[str]
-    embeddings: Optional[str] = None
-
-
-def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) -> Channels:
-    """The training and optional eval folders, checked against inputdataconfig.json when there is one."""
+def find_channel_names(paths: MLPaths, config: Dict[str, dict], distributed: bool) -> List[str]:
+    """The channels this job reads, checked against ``inputdataconfig.json`` when there is one: the declared
+    ones (an undeclared folder is not the job's), else whatever folders exist (a run outside SageMaker).
+    A training channel is required; two channels for one role raise, naming both."""
     declared: List[str] = list(config)
     for name, settings in config.items():
         check_channel_name(name)
@@ -447,14 +503,11 @@ def find_channels(paths: MLPaths, config: Dict[str, dict], distributed: bool) ->
         if not os.path.isdir(paths.channel(name)):
             raise DataError(f"channel {name!r} is declared in inputdataconfig.json but its folder is missing",
                             paths.channel(name))
-    # Declared channels when there is an inputdataconfig.json (an undeclared folder is not the job's),
-    # else whatever folders exist (a run outside SageMaker).
     names = [n for n in (declared or _present(paths)) if os.path.isdir(paths.channel(n))]
-    folders = {role: paths.channel(name) for role, name in channels.assign(names).items()}
-    if "training" not in folders:
+    if "training" not in channels.assign(names):
         raise DataError(f"no training channel: expected a folder named {' or '.join(TRAINING_CHANNELS)} "
                         f"(channels present: {', '.join(_present(paths)) or 'none'})", paths.data_dir)
-    return Channels(folders["training"], folders.get("eval"), folders.get("embeddings"))
+    return [n for n in names if n in channels.NAMES]
 
 
 def check_channel_name(name: str) -> None:

@@ -58,7 +58,12 @@ def split_reserved(values: Dict[str, str]):
 
 def load(path: str) -> HParams:
     """Typed, validated hyperparameters from ``path`` (defaults for every key it does not set)."""
-    ours, reserved = split_reserved(read_raw(path))
+    return typed(read_raw(path), path)
+
+
+def typed(values: Dict[str, str], path: str) -> HParams:
+    """:func:`read_raw`'s mapping as :class:`HParams`, SageMaker's own keys dropped; errors name ``path``."""
+    ours, reserved = split_reserved(values)
     if reserved:
         log.info("hyperparameters: ignoring SageMaker's own keys %s", ", ".join(reserved))
     return HParams.from_dict(ours, strings=True, source=path)

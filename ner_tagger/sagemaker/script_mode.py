@@ -51,10 +51,10 @@ from typing import Mapping, Optional
 
 from ner_tagger import flags
 from ner_tagger.cli import setup_logging
-from ner_tagger.errors import DataError, HParamsError
+from ner_tagger.errors import HParamsError
 from ner_tagger.job import redaction, runner
 from ner_tagger.sagemaker import channels
-from ner_tagger.sagemaker.environment import SageMakerEnvironment, refuse_sharded_channels
+from ner_tagger.sagemaker.environment import JobEnvironment
 
 log = logging.getLogger("ner_tagger")
 # Set by SDK v3's sm_drivers/scripts/environment.py (sagemaker-train), never by the v2 training toolkit.
@@ -62,15 +62,15 @@ SDK3_ENTRY_VARIABLE = "SM_ENTRY_SCRIPT"
 
 
 def main(argv=None) -> int:
-    env = SageMakerEnvironment.from_environ()
+    env = JobEnvironment.from_toolkit()
     argv = sys.argv[1:] if argv is None else argv
     return runner.contained(lambda: _train(argv, env), env.failure_file, env.model_dir,
                          lambda: redaction.secret_values(dict(env.hyperparameters, **_flags(argv)), os.environ))
 
 
-def _train(argv, env: SageMakerEnvironment) -> dict:
-    channels.from_environ(os.environ)  # two channels for one role: refused, naming both
-    args, unknown = flags.build_parser().parse_known_args(without_internal_flags(argv))
+def _train(argv, env: JobEnvironment) -> dict:
+    env.channel_roles()  # two channels for one role: refused, naming both
+    args, unknown = flags.build_parser(env=env).parse_known_args(without_internal_flags(argv))
     if unknown:
         raise HParamsError(f"command line: unknown hyperparameter(s) or argument(s): {' '.join(unknown)} "
                            f"(see python -m ner_tagger.train --help)")
@@ -82,10 +82,7 @@ def _train(argv, env: SageMakerEnvironment) -> dict:
                            f"({' or '.join(channels.ROLES['training'])})")
     if not args.export_dir:
         raise HParamsError("no export folder: set --export_dir (SageMaker sets SM_MODEL_DIR)")
-    refused = refuse_sharded_channels(env.input_data_config, len(env.hosts))
-    if refused:
-        raise DataError(refused)
-    refuse_independent_hosts(env)
+    refuse_unlaunchable(env)
     setup_logging(args.verbose)
     requested = requested_model_dir(args.model_dir)
     model_dir = env.checkpoint_dir(requested, resume_from=hparams.resume_from)
@@ -125,22 +122,21 @@ def under_sdk3_driver(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get(SDK3_ENTRY_VARIABLE))
 
 
-def refuse_independent_hosts(env: SageMakerEnvironment, environ: Mapping[str, str] = os.environ) -> None:
-    """Several hosts need a ``TF_CONFIG`` to train one model together; the toolkit builds one only for
-    ``distribution={"parameter_server": ...}`` (and multi-worker mirrored, refused by
-    :mod:`ner_tagger.job.cluster`). Without it each host would train its own model from scratch and export it
-    into the same output: N independent jobs billed as one, the last upload winning."""
+def refuse_unlaunchable(env: JobEnvironment, environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse a job that cannot train one model as launched (:meth:`JobEnvironment.refusal`): several hosts
+    need a ``TF_CONFIG``, which the toolkit builds only for ``distribution={"parameter_server": ...}``
+    (multi-worker mirrored is refused by :mod:`ner_tagger.job.cluster`). Without it each host would train its
+    own model from scratch and export it into the same output: N independent jobs billed as one, the last
+    upload winning. Under SDK v3's driver no distribution builds one, so the fix named is another."""
     if len(env.hosts) > 1 and not env.tf_config and under_sdk3_driver(environ):
         raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: SDK v3's ModelTrainer "
                            f"runs the script with its own driver, not the TensorFlow toolkit that sets up parameter "
                            f"servers, so each host would train its own model independently. Train on one instance "
                            f"(instance_count 1), or on several with SDK v2's TensorFlow estimator and distribution "
                            f'{{"parameter_server": {{"enabled": True}}}}')
-    if len(env.hosts) > 1 and not env.tf_config:
-        raise HParamsError(f"{len(env.hosts)} hosts ({', '.join(env.hosts)}) but no TF_CONFIG: each host would "
-                           f"train its own model independently. Launch with distribution "
-                           f'{{"parameter_server": {{"enabled": True}}}} (the launcher config\'s "distribution": '
-                           f'"parameter_server") or with instance_count 1')
+    refused = env.refusal()
+    if refused:
+        raise HParamsError(refused)
 
 
 def _flags(argv) -> dict:

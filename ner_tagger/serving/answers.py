@@ -12,30 +12,13 @@ Standard library and :mod:`ner_tagger.corpus.tagging` only: this module is shipp
 container's ``inference.py`` (``code/lib/ner_tagger``), where neither TensorFlow nor the rest of the
 package is installed.
 """
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
-from ner_tagger.corpus import tagging
+from ner_tagger.corpus import tagging, text_rules
 
 Sentence = Union[str, List[str]]  # raw text, or pre-tokenised
 EMPTY = {"tokens": [], "tags": [], "scores": [], "score": 1.0, "entities": []}
 EMPTY_TAGS_ONLY = {"tokens": [], "tags": [], "entities": []}
-
-
-def align_tokens(text: str, tokens: Sequence[str]) -> List[Tuple[int, int]]:
-    """Character spans ``(start, end)`` of ``tokens`` found in order in ``text``.
-
-    A token not found (the caller's own tokenisation differs from the text) gets the span where it would
-    have been, of zero width, so spans stay monotonic.
-    """
-    spans, position = [], 0
-    for token in tokens:
-        start = text.find(token, position)
-        if start < 0:
-            spans.append((position, position))
-            continue
-        position = start + len(token)
-        spans.append((start, position))
-    return spans
 
 
 def sentence_answer(text: str, tokens: List[str], tags: Sequence[str], scores: Optional[Sequence[float]],
@@ -47,7 +30,7 @@ def sentence_answer(text: str, tokens: List[str], tags: Sequence[str], scores: O
     ``scores`` ``None``: a tags-only answer (no score keys).
     """
     iob2 = tagging.convert(list(tags), encoding, "iob2", strict=False)
-    spans = align_tokens(text, tokens)
+    spans = text_rules.align_tokens(text, tokens)
     entities = []
     for kind, start, end in tagging.to_spans(iob2, "iob2"):
         first, last = spans[start][0], spans[end - 1][1]

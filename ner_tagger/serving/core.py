@@ -9,10 +9,15 @@ Also the one rule for where a servable model is: :func:`newest_saved_model`.
 Standard library and :mod:`ner_tagger.serving.answers` only: this module is shipped beside the TF Serving
 container's ``inference.py`` (``code/lib/ner_tagger``), where neither TensorFlow nor numpy is installed.
 """
+import json
 import os
 from typing import Callable, Collection, Dict, List, Optional, Sequence, Tuple, TypeVar
 
+from ner_tagger.errors import ModelNotFoundError
 from ner_tagger.serving.answers import sentence_answer
+
+# Written by the export beside the vocabularies: the hyperparameters a loader needs (tag scheme, limits).
+PARAMS = os.path.join("assets.extra", "params.json")
 
 T = TypeVar("T")
 TEXT, TOKENS_LENGTHS = "text", "tokens_lengths"
@@ -92,3 +97,19 @@ def newest_saved_model(folder: str) -> Optional[str]:
     versions = [int(name) for name in os.listdir(folder)
                 if name.isdigit() and os.path.isfile(os.path.join(folder, name, SAVED_MODEL))]
     return os.path.join(folder, str(max(versions))) if versions else None
+
+
+def latest_version(export_dir: str) -> str:
+    """The highest numeric version folder under ``export_dir`` (``export_dir`` itself if it is one):
+    :func:`newest_saved_model`, or :class:`ModelNotFoundError` saying why not."""
+    found = newest_saved_model(export_dir)
+    if found:
+        return found
+    if not os.path.isdir(export_dir):
+        raise ModelNotFoundError(f"{export_dir}: no such model folder")
+    raise ModelNotFoundError(f"{export_dir}: no SavedModel (no numeric version folder with saved_model.pb)")
+
+
+def read_params(version_dir: str) -> dict:
+    with open(os.path.join(version_dir, PARAMS), encoding="utf-8") as fh:
+        return json.load(fh)

@@ -14,7 +14,6 @@ from typing import Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
-from ner_tagger.job import export
 from ner_tagger.serving import core
 from ner_tagger.serving.core import TEXT, TOKENS_LENGTHS
 
@@ -26,7 +25,7 @@ class Predictor:
 
     def __init__(self, version_dir: str, batch_size: int = 128):
         self.version_dir = version_dir
-        self.params = export.read_params(version_dir)
+        self.params = core.read_params(version_dir)
         self.encoding = self.params["tag_encoding"]
         self.batch_size = batch_size
         self._session = tf.compat.v1.Session(graph=tf.Graph())
@@ -42,7 +41,7 @@ class Predictor:
     @classmethod
     def load(cls, path: str, batch_size: int = 128) -> "Predictor":
         """``path``: an export folder (its newest numeric version is used) or a version folder."""
-        return cls(export.latest_version(path), batch_size)
+        return cls(core.latest_version(path), batch_size)
 
     def predict_tokens(self, sentences: Sequence[Sequence[str]], scores: bool = True) -> List[Dict]:
         """Tag pre-tokenised sentences; character spans refer to the tokens joined by single spaces.

@@ -31,7 +31,8 @@ import dataclasses
 import re
 from typing import Dict, List, Sequence, Tuple
 
-from ner_tagger.serving.answers import Sentence, align_tokens, sentence_answer
+from ner_tagger.corpus.text_rules import align_tokens
+from ner_tagger.serving.answers import Sentence, sentence_answer
 from ner_tagger.serving.payload import Limits, RequestError, token_count
 
 # Whitespace tokens two neighbouring windows share: 16 tokens of context either side of the switch, far
