@@ -1,5 +1,6 @@
 """The SageMaker training ``/opt/ml`` contract, read in one place by every door: the layout
-(:class:`MLPaths`), the toolkit's ``SM_*`` variables and the rest of what SageMaker tells a job (:class:`JobEnvironment`) and where checkpoints go.
+(:class:`MLPaths`), what SageMaker tells a job through the toolkit's ``SM_*`` variables or ``input/config``
+(:class:`JobEnvironment`) and where checkpoints go.
 
 Script mode (the managed container's toolkit exports ``SM_*``) and the bring-your-own container (which reads
 ``input/config`` itself) see the same tree, so both take its paths from here.
