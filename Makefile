@@ -6,6 +6,7 @@
 #   make push                   to ECR; ACCOUNT and REGION from the AWS CLI unless given: make push REGION=eu-west-1
 #   make sagemaker-source       stage the script-mode source_dir (entry, package, wheels) in build/sagemaker-source;
 #                               SM_PYTHON=3.11 SM_GLIBC=2.36 SM_IMAGE_PACKAGES=1 for an image other than the managed one
+#   make byoc-test              the bring-your-own container's doors without Docker (tests/test_container_*.py)
 #   make container-test         the container lane: real engine, stand-in images, SDK local mode (docs/container.md)
 
 IMAGE ?= ner-tagger
@@ -32,7 +33,7 @@ SM_GLIBC ?= 2.31
 SM_IMAGE_PACKAGES ?=
 SM_SOURCE ?= $(CURDIR)/build/sagemaker-source
 
-.PHONY: sagemaker-source build test container-test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
+.PHONY: sagemaker-source build byoc-test container-test local-train local-serve local-train-nodocker local-serve-nodocker ping invoke tag login \
 	push clean-local
 
 sagemaker-source:
@@ -42,7 +43,7 @@ sagemaker-source:
 build:
 	docker build $(DOCKER_BUILD_FLAGS) --build-arg TF_VERSION=$(TF_VERSION) --build-arg VARIANT=$(VARIANT) -t $(LOCAL_IMAGE) .
 
-test:
+byoc-test:
 	$(PYTHON) -m pytest -q tests/test_container_*.py
 
 container-test:

@@ -1,6 +1,6 @@
 """From per-seed results to the summary, the ratio table (Markdown) and the dev-F1-over-time plot.
 
-Everything but :func:`plot` is pure and tested; ``python -m benchmarks.report plot RESULT.json OUT.png``
+Everything but :func:`plot` is pure and tested; ``python -m benchmarks.report plot <result.json> <out.png>``
 draws the plot in .venv-bench, which has matplotlib.
 """
 import statistics

@@ -1,8 +1,8 @@
 """Every repository path and ``ner_tagger`` Sphinx target that the docs, docstrings and comments name exists.
 
 Scanned: README.md and docs/*.md whole; the docstrings and comments of the Python files, and the text of the
-shell scripts and requirements files, under ner_tagger/, serving_entry/, sagemaker_entry/, scripts/ and
-tests/. No TensorFlow: module files are parsed with ``ast``, never imported.
+shell scripts and requirements files, under ner_tagger/, serving_entry/, sagemaker_entry/, scripts/,
+benchmarks/ and tests/. No TensorFlow: module files are parsed with ``ast``, never imported.
 
 What counts as a repository path (the rules, not a list of exceptions):
 - a token with a ``/`` whose first part is a top-level entry of the repository and that ends in a file
@@ -24,7 +24,7 @@ import re
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CODE_DIRS = ("ner_tagger", "serving_entry", "sagemaker_entry", "scripts", "tests")
+CODE_DIRS = ("ner_tagger", "serving_entry", "sagemaker_entry", "scripts", "benchmarks", "tests")
 SKIP_DIRS = {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv", "build", "runs"}
 # Files of the software we run in, named where the docs explain what it does with ours: the TF Serving
 # container's model server, and SDK v3's driver and its requirements installer.
