@@ -85,13 +85,15 @@ def test_the_report_scores_the_export_and_ends_the_log_on_the_final_line(trained
                                                                           with_test):
     from ner_tagger.serving import core
 
-    dev = conll.read_conll(str(synthetic_dir / "dev.txt"), "iob2", "iob2")
-    test = conll.read_conll(str(synthetic_dir / "test.txt"), "iob2", "iob2") if with_test else None
+    hp = trained["hparams"]
+    # Read as the job reads its data: gold tags in the model's own encoding.
+    dev = conll.read_conll(str(synthetic_dir / "dev.txt"), hp.tag_scheme, hp.tag_encoding)
+    test = conll.read_conll(str(synthetic_dir / "test.txt"), hp.tag_scheme, hp.tag_encoding) if with_test else None
     data = types.SimpleNamespace(files={"train": "train.txt", "dev": "dev.txt"}, dev=dev, test=test)
     version = core.latest_version(str(trained["export"]))
     history = trained["report"]["evaluations"]
     with caplog.at_level(logging.INFO, logger="ner_tagger"):
-        built = report.build_report(trained["hparams"], data, str(trained["root"] / "ckpt"), version, history,
+        built = report.build_report(hp, data, str(trained["root"] / "ckpt"), version, history,
                                     12.345)
     assert (built["model"], built["files"], built["train_seconds"], built["evaluations"]) == (
         version, data.files, 12.3, history)
