@@ -153,7 +153,7 @@ def test_parameter_server_two_hosts_share_the_data_export_once_and_the_worker_wa
     (master_host, master), (worker_host, worker) = by_role["master"], by_role["worker"]
 
     # Each task read its own half of the 300 sentences (input_fns.share: task 0 the even ones, task 1 the odd;
-    # disjoint by construction, tests/test_job_cluster.py).
+    # disjoint by construction, tests/test_job_estimator_run.py).
     shares = {}
     for name, text in (("master", master), ("worker", worker)):
         found = re.findall(r"train: task (\d) of 2 training tasks reads (\d+) of the (\d+) training sentences",

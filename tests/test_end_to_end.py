@@ -1,13 +1,11 @@
-"""Train a few hundred steps on the synthetic task, export, load the SavedModel, predict from raw text."""
+"""Train a few hundred steps on the synthetic task, export, load the SavedModel, predict from raw text (the
+SavedModel's signatures themselves: tests/test_model_signatures.py)."""
 import json
 import os
 
-import numpy as np
 import pytest
-import tensorflow as tf
 from support.synthetic import TRAINED_STEPS
 
-from ner_tagger.model import signatures
 from ner_tagger.serving import core
 from ner_tagger.serving.exported_model import Predictor
 
@@ -36,27 +34,6 @@ def test_export_is_a_numeric_version_with_vocabularies_and_params(trained):
     assert {"words.txt", "chars.txt", "tags.txt", "params.json"} <= set(os.listdir(version / "assets.extra"))
     assert "S-PER" in (version / "assets.extra" / "tags.txt").read_text().split()
     assert core.read_params(str(version))["lstm_units"] == trained["hparams"].lstm_units
-
-
-def test_saved_model_tags_raw_text_in_graph(trained):
-    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
-    assert {"serving_default", signatures.TEXT, signatures.TOKENS_LENGTHS} <= set(model.signatures)
-    out = model.signatures[signatures.TEXT](text=tf.constant(["Bob works for Globex .", "Eve flew to Oslo"]))
-    assert out["tokens"][0, :5].numpy().tolist() == [b"Bob", b"works", b"for", b"Globex", b"."]
-    assert out["lengths"].numpy().tolist() == [5, 4]
-    tags = [t.decode() for t in out["tags"][0, :5].numpy()]
-    # The model's internal encoding is IOBES: single-token entities are S-.
-    assert tags == ["S-PER", "O", "O", "S-ORG", "O"]
-    assert np.all(out["sequence_score"].numpy() > 0.5)
-
-
-def test_default_signature_takes_padded_tokens(trained):
-    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
-    tokens = tf.constant([["Carol", "met", "Hiro", "in", "New", "York", "."], ["Globex", "hired", "Eve", "", "",
-                                                                              "", ""]])
-    out = model.signatures["serving_default"](tokens=tokens)
-    assert out["lengths"].numpy().tolist() == [7, 3]
-    assert [t.decode() for t in out["tags"][0].numpy()] == ["S-PER", "O", "S-PER", "O", "B-LOC", "E-LOC", "O"]
 
 
 def test_predictor_returns_entities_with_character_spans(trained):

@@ -1,4 +1,5 @@
-"""Roles from the toolkit's own ``TF_CONFIG``, sharding, session config and the worker's wait for its master."""
+"""Roles from the toolkit's own ``TF_CONFIG`` and the worker's wait for its master (what each task trains on and
+its session config: tests/test_job_estimator_run.py)."""
 import json
 import os
 import socket
@@ -11,7 +12,6 @@ import pytest
 from support.synthetic import TINY, synthetic_sentences, write_conll
 
 from ner_tagger.job import cluster
-from ner_tagger.serving.local_server import free_ports
 
 # The toolkit imports sagemaker_training, which reads SAGEMAKER_BASE_DIR (and may create folders) at import
 # time: ask it for its TF_CONFIGs in a separate interpreter.
@@ -110,115 +110,6 @@ def test_entry_refuses_a_multi_worker_mirrored_tf_config(toolkit_configs, tmp_pa
     failure = (base / "output" / "failure").read_text()
     assert "multi_worker_mirrored_strategy" in failure and "parameter_server" in failure
     assert not os.listdir(base / "model")
-
-
-# ----- parameter-server tasks read disjoint shares of the training data -----
-
-def _ps_tf_config(task_type, index=0, workers=1):
-    ports = free_ports(2 + workers)
-    cluster = {"master": [f"127.0.0.1:{ports[0]}"], "ps": [f"127.0.0.1:{ports[1]}"],
-               "worker": [f"127.0.0.1:{p}" for p in ports[2:]]}
-    return {"cluster": cluster, "environment": "cloud", "task": {"type": task_type, "index": index}}
-
-
-def _sentences_read_by(task_type, index, workers, train, tmp_path, monkeypatch):
-    """The ids of the sentences the training input of this task yields over two full passes' worth of
-    batches (enough for every sentence of its share to appear)."""
-    import tensorflow as tf
-
-    from ner_tagger.corpus import conll
-    from ner_tagger.corpus.dataset import Dataset
-    from ner_tagger.hparams import HParams
-    from ner_tagger.job import estimator_run, model_params
-    from ner_tagger.model import input_fns
-
-    monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers)))
-    hp = HParams.from_dict(dict(TINY, max_steps=10))
-    data = Dataset(train, train[:5], None, {})
-    model_dir = str(tmp_path / f"{task_type}{index}")
-    params = model_params.prepare_model_dir(hp, data, model_dir)
-    estimator = estimator_run.make_estimator(hp, model_dir, params)
-    specs = []
-    # train_and_evaluate would start a server and wait for the ps; what it is handed is what a task reads.
-    monkeypatch.setattr(tf.estimator, "train_and_evaluate", lambda est, train_spec, eval_spec: specs.append(
-        train_spec))
-    estimator_run.train_and_evaluate(estimator, hp, data, params)
-    batches = 2 * input_fns.steps_per_epoch(train, hp.batch_size, hp.bucket_width)
-    seen = set()
-    for features, _ in specs[0].input_fn().take(batches):
-        for words in features["words"].numpy():
-            seen.update(w.decode() for w in words if w.decode().startswith("id"))
-    assert isinstance(train[0], conll.Sentence)
-    return seen
-
-
-def _unique_sentences(n):
-    from ner_tagger.corpus import conll
-
-    # Each sentence carries its own id token, so "which sentences did this task read" is a set of ids.
-    return [conll.Sentence(tuple(tokens + [f"id{i}"]), tuple(tags + ["O"]), i + 1)
-            for i, (tokens, tags) in enumerate(synthetic_sentences(n, 3))]
-
-
-def test_parameter_server_tasks_read_disjoint_shares_that_cover_the_corpus(tmp_path, monkeypatch):
-    train = _unique_sentences(120)
-    everything = {f"id{i}" for i in range(len(train))}
-    roles = [("master", 0), ("worker", 0), ("worker", 1)]
-    seen = [_sentences_read_by(t, i, 2, train, tmp_path, monkeypatch) for t, i in roles]
-    for i, one in enumerate(seen):
-        for other in seen[i + 1:]:
-            assert not one & other  # no sentence is read by two tasks
-    assert set().union(*seen) == everything
-    assert all(len(s) == len(train) // 3 for s in seen)
-
-
-def test_one_process_reads_the_whole_corpus(tmp_path, monkeypatch):
-    from ner_tagger.corpus.dataset import Dataset
-    from ner_tagger.hparams import HParams
-    from ner_tagger.job import estimator_run, model_params
-
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    train = _unique_sentences(60)
-    hp = HParams.from_dict(dict(TINY, max_steps=10))
-    data = Dataset(train, train[:5], None, {})
-    params = model_params.prepare_model_dir(hp, data, str(tmp_path / "m"))
-    estimator = estimator_run.make_estimator(hp, str(tmp_path / "m"), params)
-    inputs = []
-    monkeypatch.setattr(estimator, "train", lambda input_fn, **kwargs: inputs.append(input_fn))
-    estimator_run.train_and_evaluate(estimator, hp, data, params)
-    seen = {w.decode() for features, _ in inputs[0]().take(20) for row in features["words"].numpy()
-            for w in row if w.decode().startswith("id")}
-    assert seen == {f"id{i}" for i in range(len(train))}
-
-
-# ----- the distributed session config keeps RunConfig's device filters -----
-
-@pytest.mark.parametrize("task_type, index, filters", [
-    ("master", 0, ["/job:ps", "/job:master"]),
-    ("worker", 1, ["/job:ps", "/job:worker/task:1"])])
-def test_distributed_session_config_keeps_device_filters(task_type, index, filters, tmp_path, monkeypatch):
-    from ner_tagger.hparams import HParams
-    from ner_tagger.job import estimator_run
-
-    monkeypatch.setenv("TF_CONFIG", json.dumps(_ps_tf_config(task_type, index, workers=2)))
-    hp = HParams.from_dict(dict(TINY, intra_op_threads=3, inter_op_threads=2))
-    config = estimator_run.make_estimator(hp, str(tmp_path), {}).config
-    # Without filters a task's session waits for every task in the cluster (a worker for the master and for
-    # workers that are gone); RunConfig sets them only when it builds the session config itself.
-    assert list(config.session_config.device_filters) == filters
-    assert config.session_config.allow_soft_placement
-    assert (config.session_config.intra_op_parallelism_threads,
-            config.session_config.inter_op_parallelism_threads) == (3, 2)
-
-
-def test_one_process_session_config_has_no_device_filters(tmp_path, monkeypatch):
-    from ner_tagger.hparams import HParams
-    from ner_tagger.job import estimator_run
-
-    monkeypatch.delenv("TF_CONFIG", raising=False)
-    hp = HParams.from_dict(dict(TINY, intra_op_threads=3))
-    session = estimator_run.make_estimator(hp, str(tmp_path), {}).config.session_config
-    assert not session.device_filters and session.intra_op_parallelism_threads == 3
 
 
 # ----- a worker waits for the master itself; no chief ends without a model -----

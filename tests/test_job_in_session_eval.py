@@ -4,14 +4,13 @@ The figures and the schedule are read from the shared training run (conftest ``t
 resuming need runs of their own."""
 import glob
 import shutil
-import types
 
 import pytest
 import tensorflow as tf
 from support.synthetic import TINY, TRAINED_EVAL_EVERY, TRAINED_STEPS
 
 from ner_tagger.hparams import HParams
-from ner_tagger.job import estimator_run, hooks, runner
+from ner_tagger.job import hooks, runner
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
 
@@ -65,14 +64,3 @@ def test_a_resumed_run_evaluates_from_where_it_left_off(trained, synthetic_dir, 
     # The bar to beat carried over: the kept best is the best of both runs.
     assert hooks.BestCheckpoint(str(tmp_path / "ckpt")).best()["f1"] >= max(
         e["f1"] for e in report["evaluations"])
-
-
-@pytest.mark.parametrize("ema, cluster, expected", [
-    (0.0, {}, True),
-    (0.9, {}, False),
-    (0.0, {"ps": ["localhost:1"], "master": ["localhost:2"]}, False),
-])
-def test_in_session_only_where_one_process_trains_raw_weights(ema, cluster, expected):
-    config = types.SimpleNamespace(cluster_spec=tf.train.ClusterSpec(cluster))
-    estimator = types.SimpleNamespace(config=config)
-    assert estimator_run.evaluates_in_session(estimator, HParams.from_dict(dict(TINY, ema_decay=ema))) is expected

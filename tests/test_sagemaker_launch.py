@@ -188,6 +188,16 @@ def test_serving_model_uses_the_tfs_image_and_handlers(config, session):
     assert "tensorflow-inference:2.14" in model.serving_image_uri("us-east-1", "ml.c5.large")
 
 
+def test_make_model_ships_the_package_as_a_dependency(tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr("sagemaker.tensorflow.TensorFlowModel", lambda **kwargs: captured.update(kwargs))
+    launch.make_model("s3://bucket/model.tar.gz", {}, "arn:aws:iam::1:role/r")
+    (package,) = captured["dependencies"]
+    assert os.path.basename(package) == "ner_tagger"  # the SDK copies it to code/lib/ner_tagger
+    shipped = {os.path.relpath(os.path.join(d, f), package) for d, _, files in os.walk(package) for f in files}
+    assert shipped == set(launch.SERVE_MODULES)
+
+
 def test_script_trains_then_deploys(monkeypatch, tmp_path, staged):
     estimator_cls, model_cls = mock.MagicMock(name="TensorFlow"), mock.MagicMock(name="TensorFlowModel")
     monkeypatch.setattr("sagemaker.tensorflow.TensorFlow", estimator_cls)

@@ -1,4 +1,5 @@
-"""``Predictor`` with and without per-token scores, and the tags-only signatures under it."""
+"""``Predictor`` with and without per-token scores (the tags-only signatures it calls:
+tests/test_model_signatures.py)."""
 import shutil
 
 import pytest
@@ -13,22 +14,6 @@ pytestmark = pytest.mark.slow  # needs the session's trained model
 
 TEXTS = ["Yesterday  Farah flew to Quebec City with Gustavo .", "Acme Corp hired Hiro last week .", "Eve"]
 ROWS = [["Initech", "opened", "an", "office", "in", "Lima", "."], ["Carol", "met", "Hiro"]]
-
-
-@pytest.mark.parametrize("full, inputs", [
-    ("serving_default", {"tokens": tf.constant([["Carol", "met", "Hiro", "in", "Lima"], ["Eve", "", "", "", ""]])}),
-    (signatures.TEXT, {"text": tf.constant(TEXTS)}),
-    (signatures.TOKENS_LENGTHS, {"tokens": tf.constant([["Bob", "left", ""], ["Eve", "met", "Ann"]]),
-                                         "lengths": tf.constant([2, 3])}),
-])
-def test_each_signature_has_a_tags_only_twin_with_the_same_tags(trained, full, inputs):
-    model = tf.saved_model.load(core.latest_version(str(trained["export"])))
-    with_scores = model.signatures[full](**inputs)
-    tags_only = model.signatures[signatures.tags_only(full)](**inputs)
-    assert set(tags_only) == set(signatures.TAGS_ONLY_OUTPUTS)
-    assert {"scores", "sequence_score"} <= set(with_scores)
-    for name in signatures.TAGS_ONLY_OUTPUTS:
-        assert tags_only[name].numpy().tolist() == with_scores[name].numpy().tolist()
 
 
 def test_answers_without_scores_have_the_same_tags_and_entities(trained):

@@ -1,4 +1,5 @@
-"""``python -m ner_tagger.train``: flags, config files, and bad input failing before any training."""
+"""``python -m ner_tagger.train``: its exit codes, and bad input failing before any training (the flags themselves:
+tests/test_flags.py)."""
 import json
 import os
 import re
@@ -8,25 +9,10 @@ import sys
 import pytest
 from support.synthetic import synthetic_sentences, write_conll
 
-from ner_tagger import flags, train
+from ner_tagger import train
 from ner_tagger.hparams import HParams
 
 pytestmark = pytest.mark.slow  # trains a model or runs TensorFlow in a subprocess: full suite, not the fast lane
-
-
-def test_help_documents_every_hyperparameter_with_its_default():
-    text = flags.build_parser().format_help()
-    for name, *_ in HParams.describe():
-        assert f"--{name}" in text
-    assert "Default: 0.5." in text.replace("\n", " ").replace("  ", " ")  # dropout
-
-
-def test_flags_override_config_which_overrides_defaults(tmp_path):
-    config = tmp_path / "c.json"
-    config.write_text(json.dumps({"lstm_units": 64, "dropout": 0.3}))
-    args = flags.build_parser().parse_args(["--config", str(config), "--dropout", "0.2"])
-    hp = flags.parse_hparams(args)
-    assert (hp.lstm_units, hp.dropout, hp.batch_size) == (64, 0.2, HParams().batch_size)
 
 
 def test_default_config_spells_out_the_code_defaults():
@@ -147,15 +133,12 @@ def test_sigterm_exits_143_telling_how_to_resume(dirs, monkeypatch, capsys, mode
         assert re.search(r"run the same command with --model_dir \S+ again to resume", err)
 
 
-def test_channel_defaults_read_every_name_the_launcher_accepts(monkeypatch, tmp_path, capsys):
-    """A job launched with ``train`` and ``validation`` channels (the launcher accepts them: the shared table,
-    ner_tagger.sagemaker.channels) gets its data and dev folders from the toolkit's SM_CHANNEL_TRAIN/_VALIDATION."""
+def test_two_channels_for_the_training_data_fail_naming_both(monkeypatch, tmp_path, capsys):
+    """The launcher accepts ``training`` and ``train`` for one role (ner_tagger.sagemaker.channels); a job given
+    both stops before training, naming them (the flags' defaults: tests/test_flags.py)."""
     for key in [k for k in os.environ if k.startswith("SM_CHANNEL_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")
-    monkeypatch.setenv("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation")
-    args = flags.build_parser().parse_args([])
-    assert (args.data_dir, args.eval_dir) == ("/opt/ml/input/data/train", "/opt/ml/input/data/validation")
     monkeypatch.setenv("SM_CHANNEL_TRAINING", str(tmp_path))
     assert train.main(["--export_dir", str(tmp_path / "export")]) == 2
     assert "channels 'training' and 'train' both hold the training data" in capsys.readouterr().err

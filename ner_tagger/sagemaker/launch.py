@@ -61,8 +61,8 @@ FRAMEWORK_VERSION, PY_VERSION = "2.14", "py310"
 TRAIN_ENTRY = source.ENTRY
 SERVE_SOURCE, SERVE_ENTRY = os.path.join(ROOT, "serving_entry"), "inference.py"
 # What inference.py imports: TF-free modules (the TF Serving container's Python has no TensorFlow), shipped
-# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_entry.py imports it in
-# an isolated interpreter, ``python -I``).
+# as a package folder that the SDK copies to code/lib/ner_tagger (tests/test_serving_entry_inference.py imports
+# it in an isolated interpreter, ``python -I``).
 SERVE_MODULES = ("__init__.py", "errors.py", "corpus/__init__.py", "corpus/tagging.py", "corpus/text_rules.py",
                  "serving/__init__.py",
                  "serving/answers.py", "serving/core.py", "serving/payload.py", "serving/media.py",
