@@ -100,17 +100,19 @@ def build_requests(sentences: List[List[str]], count: int, seed: int = 0, max_ba
 
 class Client:
     """One connection per thread, kept alive by a threaded worker; a sync worker closes it after each answer
-    and http.client reopens."""
+    and http.client reopens. ``close``: ask for a new connection every request (``Connection: close``), as a
+    client that does not keep connections alive would."""
 
-    def __init__(self, url: str, timeout: float = 60):
+    def __init__(self, url: str, timeout: float = 60, close: bool = False):
         parts = urllib.parse.urlsplit(url)
         self.host, self.port, self.timeout = parts.hostname, parts.port or 80, timeout
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        self.headers = {"Connection": "close"} if close else {}
 
     def post(self, content_type: str, body: bytes, path: str = "/invocations") -> Tuple[int, bytes]:
         for attempt in (0, 1):
             try:
-                self.conn.request("POST", path, body, {"Content-Type": content_type})
+                self.conn.request("POST", path, body, {"Content-Type": content_type, **self.headers})
                 response = self.conn.getresponse()
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
@@ -205,8 +207,9 @@ class Load:
     """Client threads sharing one request budget and one deadline; each record is
     (request index, status or exception name, latency s, answer equals the reference)."""
 
-    def __init__(self, url: str, requests: List[Request], answers: List[object], seed: int = 1):
-        self.url, self.requests, self.answers, self.seed = url, requests, answers, seed
+    def __init__(self, url: str, requests: List[Request], answers: List[object], seed: int = 1,
+                 close: bool = False):
+        self.url, self.requests, self.answers, self.seed, self.close = url, requests, answers, seed, close
         self.words = [words_in(request) for request in requests]
         self.records: List[Tuple[int, object, float, bool]] = []
         self._lock = threading.Lock()
@@ -220,7 +223,7 @@ class Load:
             return True
 
     def worker(self, thread: int, max_requests: int, deadline: float) -> None:
-        rng, client = random.Random(self.seed * 1000 + thread), Client(self.url)
+        rng, client = random.Random(self.seed * 1000 + thread), Client(self.url, close=self.close)
         try:
             while self._ticket(max_requests, deadline):
                 index = rng.randrange(len(self.requests))
@@ -365,12 +368,12 @@ def parse_config(text: str) -> Config:
 
 
 def burst(url: str, pid: int, requests: List[Request], answers: List[object], concurrency: int,
-          seconds: float, seed: int) -> dict:
+          seconds: float, seed: int, close: bool = False) -> dict:
     """``seconds`` of load by ``concurrency`` clients: :func:`summarize`'s figures, the tree's RSS at its
     largest and how many processes the server ran."""
     sampler = RssSampler(pid)
     sampler.start()
-    load = Load(url, requests, answers, seed)
+    load = Load(url, requests, answers, seed, close)
     try:
         elapsed = load.run(concurrency, seconds, 10 ** 9)
     finally:
@@ -380,7 +383,7 @@ def burst(url: str, pid: int, requests: List[Request], answers: List[object], co
 
 
 def sweep(model: str, configs: List[Config], requests: List[Request], levels: List[int], rounds: int,
-          seconds: float, seed: int = 1) -> Tuple[List[dict], bool]:
+          seconds: float, seed: int = 1, close: bool = False) -> Tuple[List[dict], bool]:
     """Every configuration's server at once, bursts interleaved (see the module's docstring): one row per
     burst, and whether every configuration answered every body alike when alone."""
     servers, rows = [], []
@@ -396,7 +399,7 @@ def sweep(model: str, configs: List[Config], requests: List[Request], levels: Li
             for concurrency in levels:
                 for name, _, server in (servers if round_ % 2 == 0 else servers[::-1]):
                     row = burst(server.url, server.process.pid, requests, answers[name], concurrency, seconds,
-                                seed + round_)
+                                seed + round_, close)
                     rows.append(dict(row, config=name, round=round_))
                     print(json.dumps({k: rows[-1][k] for k in ("config", "round", "concurrency", "requests_per_s",
                                                                "words_per_s", "rss_total_mib")}),
@@ -446,6 +449,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--burst", type=float, default=4, help="with --config: seconds of load per burst")
     parser.add_argument("--join", type=int, default=1, help="make each sentence N sentences of --data in a row")
     parser.add_argument("--out", help="with --config: write every burst's report here (JSON)")
+    parser.add_argument("--close", action="store_true",
+                        help="with --config: a new connection every request (Connection: close)")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load (upper bound)")
     parser.add_argument("--requests", type=int, default=100000, help="requests of load (upper bound)")
@@ -474,7 +479,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     requests = build_requests(joined(read_sentences(args.data), args.join), args.distinct, args.seed)
     if args.config:
-        rows, same = sweep(args.model, args.config, requests, args.levels, args.rounds, args.burst, args.seed)
+        rows, same = sweep(args.model, args.config, requests, args.levels, args.rounds, args.burst, args.seed,
+                           args.close)
         if args.out:
             with open(args.out, "w", encoding="utf-8") as fh:
                 json.dump({"rows": rows, "same_answers_across_configs": same}, fh, indent=1)
