@@ -9,9 +9,9 @@ and each worker imports :mod:`ner_tagger.container.wsgi` after the fork, loading
 TensorFlow has started its thread pools can deadlock the child.
 
 One worker by default, serving concurrent requests from a pool of threads (gunicorn's ``gthread``): the
-session releases the GIL while it runs, so one model in memory serves every client, where a worker per core
-held one model per core (docs/container.md, "One process, threads"). Each request still runs alone through
-the model, so its answer does not depend on what else is in flight.
+session releases the GIL while it runs, so one model in memory serves every client, where a sync worker per
+core holds a model per core (docs/container.md, "One process, threads"). Each request runs through the model
+on its own, so its answer does not depend on what else is in flight.
 
 Exit codes: 2 for a bad setting or a missing model (reason on stderr), else gunicorn's own.
 """
