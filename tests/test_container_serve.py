@@ -17,33 +17,55 @@ HEAVY = ("tensorflow", "tensorflow_addons", "numpy")
 def test_defaults_follow_sagemaker():
     settings = ServeSettings.from_env({})
     cores = os.cpu_count() or 1
-    assert (settings.port, settings.workers, settings.timeout) == (8080, cores, 60)
-    assert settings.model_dir == "/opt/ml/model" and settings.tf_threads == 1
+    assert (settings.port, settings.workers, settings.timeout) == (8080, 1, 60)
+    assert settings.model_dir == "/opt/ml/model"
+    # One process: its request threads share one model, its TensorFlow pools every core.
+    assert (settings.threads, settings.tf_threads) == (4 * cores, cores)
+    assert settings.concurrency == cores  # Batch Transform: a request a core at once
 
 
 def test_sagemaker_variables():
     settings = ServeSettings.from_env({
         "SAGEMAKER_BIND_TO_PORT": "9000", "SAGEMAKER_MODEL_SERVER_WORKERS": "3",
         "SAGEMAKER_MODEL_SERVER_TIMEOUT": "120", "NER_TAGGER_ML_ROOT": "/tmp/ml", "NER_TAGGER_MAX_BATCH": "9",
-        "NER_TAGGER_TF_THREADS": "2"})
+        "NER_TAGGER_TF_THREADS": "2", "NER_TAGGER_SERVE_THREADS": "5"})
     assert (settings.port, settings.workers, settings.timeout, settings.tf_threads) == (9000, 3, 120, 2)
+    assert settings.threads == 5
     assert settings.model_dir == "/tmp/ml/model" and settings.limits.max_batch == 9
 
 
 @pytest.mark.parametrize("name,value", [("SAGEMAKER_BIND_TO_PORT", "70000"), ("SAGEMAKER_MODEL_SERVER_WORKERS", "0"),
-                                        ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "soon"), ("NER_TAGGER_MAX_BODY_BYTES", "x")])
+                                        ("SAGEMAKER_MODEL_SERVER_TIMEOUT", "soon"), ("NER_TAGGER_MAX_BODY_BYTES", "x"),
+                                        ("NER_TAGGER_SERVE_THREADS", "0")])
 def test_bad_settings_are_named(name, value):
     with pytest.raises(SettingsError, match=name):
         ServeSettings.from_env({name: value})
 
 
 def test_gunicorn_command_line():
-    argv = serve.gunicorn_argv(ServeSettings(host="127.0.0.1", port=8123, workers=3, timeout=30))
+    argv = serve.gunicorn_argv(ServeSettings(host="127.0.0.1", port=8123, workers=1, threads=8, timeout=30))
     assert argv[:3] == [sys.executable, "-m", "gunicorn"] and argv[-1] == serve.APP
     joined = " ".join(argv)
-    for part in ("--bind 127.0.0.1:8123", "--workers 3", "--timeout 30", "--worker-class sync"):
+    for part in ("--bind 127.0.0.1:8123", "--workers 1", "--timeout 30", "--worker-class gthread --threads 8"):
         assert part in joined
     assert "--preload" not in argv  # the app (and TensorFlow) must load in the workers, not the master
+
+
+def test_one_thread_is_the_sync_worker():
+    argv = serve.gunicorn_argv(ServeSettings(workers=3, threads=1))
+    assert "--workers 3 --worker-class sync" in " ".join(argv) and "--threads" not in argv
+
+
+@pytest.mark.parametrize("workers,threads,cores,expected", [
+    (1, 8, 2, 2),   # one process, threads: a request a core
+    (1, 1, 2, 1),   # one sync worker: one request at a time
+    (4, 1, 2, 4),   # sync workers, as many as asked
+    (2, 8, 16, 16),
+    (1, 2, 16, 2),  # never more than can run at once
+])
+def test_concurrency_is_what_runs_in_parallel(monkeypatch, workers, threads, cores, expected):
+    monkeypatch.setattr(serve.os, "cpu_count", lambda: cores)
+    assert ServeSettings(workers=workers, threads=threads).concurrency == expected
 
 
 def test_refuses_to_start_without_a_model(tmp_path, monkeypatch, capsys):

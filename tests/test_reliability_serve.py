@@ -1,6 +1,7 @@
 """`serve` under load, under fuzzing and at its limits, over real HTTP: the shared tiny model (conftest
-``trained``) in a stand-in /opt/ml/model, one gunicorn with 2 workers, small limits so the oversize cases stay
-cheap. (`train` writing that folder is tests/test_container_end_to_end.py's subject.)
+``trained``) in a stand-in /opt/ml/model, gunicorn as `serve` starts it by default (one worker process serving
+concurrent requests from threads), small limits so the oversize cases stay cheap. (`train` writing that
+folder is tests/test_container_end_to_end.py's subject.)
 
 The load test is benchmarks/loadtest.py's own code (imported from the file; scripts/ is not a package)."""
 import http.client
@@ -9,6 +10,7 @@ import json
 import os
 import shutil
 import string
+import threading
 import time
 
 import pytest
@@ -38,7 +40,7 @@ loadtest = _load_script()
 def server(trained, tmp_path_factory):
     root = tmp_path_factory.mktemp("opt_ml")
     shutil.copytree(trained["export"], root / "model")  # /opt/ml/model as `train` leaves it
-    server = Server(str(root), workers=2, **LIMITS)
+    server = Server(str(root), **LIMITS)
     try:
         yield server.wait_ready()
     finally:
@@ -69,8 +71,10 @@ def test_concurrent_load_answers_like_sequential_requests(server):
     assert report["status"] == {"200": report["requests"]}
     assert report["errors_5xx"] == report["transport_errors"] == report["mismatches"] == 0
     assert report["workers_restarted"] == 0 and server.workers() == workers
+    # One process with the model served all six clients (the master holds no model).
     roles = sorted(p["role"] for p in report["rss_mib"].values())
-    assert roles == ["master", "worker", "worker"]
+    assert roles == ["master", "worker"] and report["processes"] == 2 and len(workers) == 1
+    assert report["words_per_s"] > 0 and report["rss_total_mib"] >= max(p["max"] for p in report["rss_mib"].values())
     assert all(p["samples"] >= 2 and p["growth"] <= 50 for p in report["rss_mib"].values())
     assert report["problems"] == []
 
@@ -207,10 +211,11 @@ def test_body_limit_holds_for_chunked_uploads(server):
 # ----- time -----
 
 # Loaded by every Python that `serve` starts (on PYTHONPATH): once a gunicorn worker imports the model code,
-# each sentence holding the word "slowly" takes the model a second more, as a big batch on a busy CPU would.
-# The master never imports that module, so it stays free of TensorFlow.
+# each sentence holding the word "slowly" takes the model a second more, as a big batch on a busy CPU would,
+# and the file $SLOW_MARK is written when such a sentence starts. The master never imports that module, so
+# it stays free of TensorFlow.
 SLOW_MODEL = """
-import importlib.util, sys, time
+import importlib.util, os, sys, time
 
 class SlowModel:
     def find_spec(self, name, path=None, target=None):
@@ -225,6 +230,8 @@ class SlowModel:
             predict = module.Predictor.predict_text
 
             def slow(self, texts, scores=True):
+                if any("slowly" in text for text in texts):
+                    open(os.environ["SLOW_MARK"], "a").close()
                 time.sleep(sum(1.0 for text in texts if "slowly" in text))
                 return predict(self, texts, scores)
 
@@ -245,7 +252,8 @@ def slow_server(trained, tmp_path_factory):
     site = root / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SLOW_MODEL, encoding="utf-8")
-    server = Server(str(root), workers=1, SAGEMAKER_MODEL_SERVER_TIMEOUT=WORKER_TIMEOUT, NER_TAGGER_PREDICT_BATCH=1,
+    server = Server(str(root), SAGEMAKER_MODEL_SERVER_TIMEOUT=WORKER_TIMEOUT, NER_TAGGER_PREDICT_BATCH=1,
+                    SLOW_MARK=str(root / "slow-started"),
                     PYTHONPATH=os.pathsep.join([str(site), REPO, os.environ.get("PYTHONPATH", "")]))
     try:
         yield server.wait_ready()
@@ -266,5 +274,30 @@ def test_a_request_over_the_worker_timeout_is_a_json_503_and_the_worker_lives(sl
     assert waited < WORKER_TIMEOUT
     status, data = post(slow_server, json.dumps(["Alice met Bob"]).encode(), JSON)
     assert status == 200 and json.loads(data)["predictions"][0]["tokens"] == ["Alice", "met", "Bob"]
-    assert slow_server.workers() == workers
+    assert slow_server.workers() == workers and len(workers) == 1
     assert "WORKER TIMEOUT" not in slow_server.output()
+
+
+def test_while_a_slow_request_runs_the_same_process_answers_others_and_then_the_slow_one_503(slow_server):
+    """Threads: a slow request holds one thread, not the process. Its 503 still comes from the request's budget
+    (a threaded worker's --timeout never fires for a slow request)."""
+    workers, mark = slow_server.workers(), os.path.join(os.path.dirname(slow_server.log.name), "slow-started")
+    if os.path.exists(mark):
+        os.remove(mark)
+    slow = {}
+    body = json.dumps([f"Alice left slowly {i}" for i in range(30)]).encode()
+    thread = threading.Thread(target=lambda: slow.update(answer=post(slow_server, body, JSON)))
+    thread.start()
+    for _ in range(600):  # until the slow request is inside the model (at most a minute)
+        if os.path.exists(mark):
+            break
+        time.sleep(0.1)
+    assert os.path.exists(mark), slow_server.output()[-2000:]
+    for sentence in ("Alice met Bob", "Bob met Alice in Paris"):
+        status, data = post(slow_server, json.dumps([sentence]).encode(), JSON)
+        assert status == 200 and json.loads(data)["predictions"][0]["tokens"] == sentence.split()
+    assert thread.is_alive() and not slow  # answered while the slow one was still in the model
+    thread.join(60)
+    status, data = slow["answer"]
+    assert status == 503 and "of 30 sentences tagged" in json.loads(data)["error"]
+    assert slow_server.workers() == workers and len(workers) == 1

@@ -205,7 +205,7 @@ def test_a_request_over_its_time_budget_is_a_json_503_and_the_app_lives_on():
 
 def test_batch_transform_execution_parameters_follow_the_payload_limit():
     app = InvocationsApp(FakePredictor(), Limits.from_env({"SAGEMAKER_BATCH": "true",
-                                                           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20"}), workers=3)
+                                                           "SAGEMAKER_MAX_PAYLOAD_IN_MB": "20"}), concurrency=3)
     assert call(app, path="/execution-parameters")[1] == {"MaxConcurrentTransforms": 3,
                                                           "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 20}
     records = b"Alice met Bob\n" * 20000  # over the real-time limits of 512 sentences and 50000 tokens

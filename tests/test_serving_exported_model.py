@@ -1,6 +1,7 @@
 """``Predictor`` with and without per-token scores (the tags-only signatures it calls:
 tests/test_model_signatures.py)."""
 import shutil
+import threading
 
 import pytest
 import tensorflow as tf
@@ -42,3 +43,34 @@ def test_an_export_without_the_tags_only_signatures_still_answers_without_scores
     assert [a["tags"] for a in predictor.predict_text(TEXTS, scores=False)] == \
         [a["tags"] for a in Predictor.load(str(trained["export"])).predict_text(TEXTS)]
     assert "scores" not in predictor.predict_tokens(ROWS, scores=False)[0]
+
+
+def test_one_predictor_shared_by_threads_answers_as_it_does_alone(trained):
+    """``serve`` shares one Predictor among its request threads: calls in flight together (each signature,
+    with and without scores, batches of different sizes) get exactly the answers each gets alone."""
+    predictor = Predictor.load(str(trained["export"]), batch_size=2)
+    calls = [(kind, scores, items[:n]) for kind, items in (("text", TEXTS), ("tokens", ROWS))
+             for scores in (True, False) for n in (1, len(items))]
+    run = {"text": predictor.predict_text, "tokens": predictor.predict_tokens}
+    alone = [run[kind](items, scores=scores) for kind, scores, items in calls]
+    threads, start, found, errors = 16, threading.Barrier(16), {}, []
+
+    def client(t):
+        try:
+            start.wait()
+            for round_ in range(10):
+                i = (t + round_) % len(calls)
+                kind, scores, items = calls[i]
+                found.setdefault(i, []).append(run[kind](items, scores=scores))
+        except Exception as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(repr(err))
+
+    workers = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert sum(map(len, found.values())) == threads * 10
+    for i, answers in found.items():
+        assert all(answer == alone[i] for answer in answers), calls[i]

@@ -33,7 +33,7 @@ def load_predictor(settings: ServeSettings):
 def create_application() -> app.InvocationsApp:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(message)s")
     settings = ServeSettings.from_env()
-    return app.create(lambda: load_predictor(settings), settings.limits, settings.workers,
+    return app.create(lambda: load_predictor(settings), settings.limits, settings.concurrency,
                       settings.request_budget_s, settings.budget_setting, settings.batch_size)
 
 

@@ -13,10 +13,13 @@ https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.h
 
 Every error is JSON ``{"error": message, "status": code}``; a bad request never raises out of the app, so
 a client cannot kill a worker. Nor can a slow one: the model runs in chunks of ``batch_size`` sentences
-within the request's time budget (:mod:`ner_tagger.serving.deadline`, from gunicorn's ``--timeout``),
-and a request that would outlast it is answered 503 before gunicorn would kill the worker. A line-format
+within the request's time budget (:mod:`ner_tagger.serving.deadline`, from the server's timeout), and a
+request that would outlast it is answered 503 before the client or SageMaker gives up on it. A line-format
 request is answered record by record (:mod:`ner_tagger.serving.records`). No TensorFlow here: the
 predictor is handed in.
+
+The app keeps no state between requests, so one instance serves a worker's threads at once; the predictor
+must be thread-safe too (:class:`ner_tagger.serving.exported_model.Predictor` is: a session's ``run`` is).
 """
 import json
 import logging
@@ -42,16 +45,17 @@ class Rendered(NamedTuple):
 
 
 class InvocationsApp:
-    """``budget_s``: seconds a request may take (None: no limit), set by ``budget_setting`` (named in the
-    error); ``batch_size``: sentences per model call, the deadline checked between calls."""
+    """``concurrency``: requests worth sending at once (``/execution-parameters``); ``budget_s``: seconds a
+    request may take (None: no limit), set by ``budget_setting`` (named in the error); ``batch_size``:
+    sentences per model call, the deadline checked between calls."""
 
-    def __init__(self, predictor, limits: Limits = None, workers: int = 1, budget_s: Optional[float] = None,
+    def __init__(self, predictor, limits: Limits = None, concurrency: int = 1, budget_s: Optional[float] = None,
                  budget_setting: str = "", batch_size: int = 128):
-        self.predictor, self.limits, self.workers = predictor, limits or Limits(), workers
+        self.predictor, self.limits, self.concurrency = predictor, limits or Limits(), concurrency
         self.budget_s, self.budget_setting, self.batch_size = budget_s, budget_setting, batch_size
 
     def __call__(self, environ, start_response):
-        # The budget runs from here: gunicorn's clock for a sync worker includes reading the body.
+        # The budget runs from here, reading the body included.
         environ[DEADLINE] = Deadline(self.budget_s, self.budget_setting)
         try:
             status, body = self.route(environ)
@@ -84,7 +88,7 @@ class InvocationsApp:
         return 200, {"status": "ok"}
 
     def execution_parameters(self, environ):
-        return 200, {"MaxConcurrentTransforms": self.workers, "BatchStrategy": "MULTI_RECORD",
+        return 200, {"MaxConcurrentTransforms": self.concurrency, "BatchStrategy": "MULTI_RECORD",
                      "MaxPayloadInMB": max(1, self.limits.max_body_bytes // (1024 * 1024))}
 
     def invocations(self, environ):
@@ -125,7 +129,7 @@ class InvocationsApp:
             scores)
 
 
-def create(load_predictor: Callable[[], object], limits: Limits = None, workers: int = 1,
+def create(load_predictor: Callable[[], object], limits: Limits = None, concurrency: int = 1,
            budget_s: Optional[float] = None, budget_setting: str = "", batch_size: int = 128) -> InvocationsApp:
-    return InvocationsApp(load_predictor(), limits or Limits.from_env(), workers, budget_s, budget_setting,
+    return InvocationsApp(load_predictor(), limits or Limits.from_env(), concurrency, budget_s, budget_setting,
                           batch_size)

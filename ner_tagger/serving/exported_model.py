@@ -21,7 +21,10 @@ from ner_tagger.serving.core import TEXT, TOKENS_LENGTHS
 class Predictor:
     """``Predictor.load(path)`` then ``predict_tokens`` / ``predict_text``; each returns one dict a sentence
     (:func:`ner_tagger.serving.answers.sentence_answer`: tokens, IOB2 tags, scores, entities with character spans).
-    The session takes its thread pools from the process (``tf.config.threading``), set before the load."""
+    The session takes its thread pools from the process (``tf.config.threading``), set before the load.
+
+    Thread-safe, so ``serve``'s request threads share one: a call keeps its state in its own frame, the
+    callables are fixed at load, and a session runs concurrent steps (releasing the GIL while it does)."""
 
     def __init__(self, version_dir: str, batch_size: int = 128):
         self.version_dir = version_dir

@@ -50,20 +50,23 @@ def ping(url: str, timeout: float = 2) -> bool:
 
 
 class ServeProcess:
-    """``container/serve`` with ``workers`` gunicorn workers on a free loopback port, its output (stdout and
-    stderr) in ``log_path`` (default ``<ml_root>/serve.log``). ``env`` adds or overrides variables (values
-    may be numbers); ``python`` is the interpreter ``serve`` runs under (``NER_TAGGER_PYTHON``)."""
+    """``container/serve`` on a free loopback port with ``workers`` gunicorn workers (None: ``serve``'s
+    default, one), its output (stdout and stderr) in ``log_path`` (default ``<ml_root>/serve.log``). ``env``
+    adds or overrides variables (values may be numbers); ``python`` is the interpreter ``serve`` runs under
+    (``NER_TAGGER_PYTHON``)."""
 
-    def __init__(self, ml_root: str, workers: int = 2, env: Optional[Mapping[str, object]] = None,
+    def __init__(self, ml_root: str, workers: Optional[int] = None, env: Optional[Mapping[str, object]] = None,
                  log_path: Optional[str] = None, python: str = sys.executable):
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.log = open(log_path or os.path.join(ml_root, "serve.log"), "w+", encoding="utf-8")  # noqa: SIM115
         environ = dict(os.environ, NER_TAGGER_ML_ROOT=str(ml_root), NER_TAGGER_PYTHON=python,
                        PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3",
-                       SAGEMAKER_BIND_TO_PORT=str(self.port), SAGEMAKER_MODEL_SERVER_WORKERS=str(workers),
-                       NER_TAGGER_BIND_HOST=LOOPBACK)
+                       SAGEMAKER_BIND_TO_PORT=str(self.port), NER_TAGGER_BIND_HOST=LOOPBACK)
         environ.pop("TF_CONFIG", None)  # a training cluster's description means nothing to a server
+        environ.pop("SAGEMAKER_MODEL_SERVER_WORKERS", None)
+        if workers is not None:
+            environ["SAGEMAKER_MODEL_SERVER_WORKERS"] = str(workers)
         environ.update({name: str(value) for name, value in (env or {}).items()})
         self.process = subprocess.Popen([SERVE], cwd=str(ml_root), env=environ, stdout=self.log,  # noqa: S603
                                         stderr=subprocess.STDOUT)

@@ -67,8 +67,9 @@ def failure(root):
         return fh.read()
 
 
-def Server(root, workers=2, **env):  # noqa: N802 (the tests' name for it)
-    """`serve` as a real process (gunicorn) on a free loopback port, logging to <root>/serve.log."""
+def Server(root, workers=None, **env):  # noqa: N802 (the tests' name for it)
+    """`serve` as a real process (gunicorn) on a free loopback port, logging to <root>/serve.log; ``workers``
+    None: serve's default (one process, threads)."""
     return ServeProcess(root, workers, env=env)
 
 
