@@ -30,7 +30,7 @@ def call(method, path, body=b""):
     return seen["status"], json.loads(data)
 
 print(json.dumps({"app": type(app).__name__, "version_dir": app.predictor.version_dir,
-                  "batch_size": app.batch_size, "workers": app.workers, "budget_s": app.budget_s,
+                  "batch_size": app.batch_size, "concurrency": app.concurrency, "budget_s": app.budget_s,
                   "budget_setting": app.budget_setting, "limits": dataclasses.asdict(app.limits),
                   "threads": [tf.config.threading.get_intra_op_parallelism_threads(),
                               tf.config.threading.get_inter_op_parallelism_threads()],
@@ -48,13 +48,14 @@ def _worker(root, **settings):
 
 def test_the_application_serves_the_model_folder_with_serves_settings(trained, tmp_path):
     shutil.copytree(trained["export"], tmp_path / "model")
-    done = _worker(tmp_path, SAGEMAKER_MODEL_SERVER_WORKERS=3, SAGEMAKER_MODEL_SERVER_TIMEOUT=20,
-                   NER_TAGGER_TF_THREADS=2, NER_TAGGER_PREDICT_BATCH=7, NER_TAGGER_MAX_SENTENCE_TOKENS=40)
+    # Three one-thread workers: three requests worth sending at once, whatever the machine's cores.
+    done = _worker(tmp_path, SAGEMAKER_MODEL_SERVER_WORKERS=3, NER_TAGGER_SERVE_THREADS=1,
+                   SAGEMAKER_MODEL_SERVER_TIMEOUT=20, NER_TAGGER_TF_THREADS=2, NER_TAGGER_PREDICT_BATCH=7, NER_TAGGER_MAX_SENTENCE_TOKENS=40)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["app"] == "InvocationsApp"
     assert out["version_dir"] == core.latest_version(str(tmp_path / "model"))
-    assert (out["batch_size"], out["workers"], out["threads"]) == (7, 3, [2, 2])
+    assert (out["batch_size"], out["concurrency"], out["threads"]) == (7, 3, [2, 2])
     assert out["budget_s"] == deadline.budget(20, False)
     assert out["budget_setting"] == "SAGEMAKER_MODEL_SERVER_TIMEOUT=20 less a margin"
     assert out["limits"]["max_sentence_tokens"] == 40
