@@ -188,22 +188,25 @@ class _CharFeatures:
         in one sequence, convolved once without padding, and max-pooled per word over the windows that
         start on one of its characters. The same numbers and gradients as the grid (tests/test_model_network.py)."""
         hp = self.hp
-        k = hp.char_kernel_size
-        left = (k - 1) // 2
-        ids = tf.reshape(self._ids.lookup(chars), [-1, hp.max_word_chars])
-        real = tf.maximum(tf.reshape(nchars, [-1]), 1)  # a padding word keeps one (padding) character
-        framed = tf.pad(ids, [[0, 0], [left, k - 1 - left]], constant_values=-1)  # -1: the conv's zeros
-        where = tf.where(tf.sequence_mask(real + k - 1, hp.max_word_chars + k - 1))  # [packed, (word, col)]
-        packed = tf.gather_nd(framed, where)
-        embedded = self._embedding(tf.maximum(packed, 0)) * tf.cast(packed >= 0, self.compute_dtype)[:, None]
-        if not self._conv.built:
-            with tf.name_scope(self._conv.name + "/"):
-                self._conv.build([None, hp.max_word_chars, hp.char_dim])
-        kernel = tf.cast(self._conv.kernel, self.compute_dtype)
-        conv = tf.nn.conv1d(embedded[None], kernel, stride=1, padding="VALID")[0]
-        conv = tf.nn.relu(tf.nn.bias_add(conv, tf.cast(self._conv.bias, self.compute_dtype)))
-        conv = tf.pad(conv, [[0, k - 1], [0, 0]])  # aligned with the packed positions
-        word, col = where[:, 0], where[:, 1]
-        starts = col < tf.gather(tf.cast(real, col.dtype), word)  # windows that start on a character
-        pooled = tf.math.segment_max(tf.boolean_mask(conv, starts), tf.boolean_mask(word, starts))
-        return tf.reshape(pooled, [tf.shape(words)[0], tf.shape(words)[1], self.size])
+        # Built under their own names (as a first call would), not under the scope below: the checkpoint's.
+        for layer, shape in ((self._embedding, [None]), (self._conv, [None, hp.max_word_chars, hp.char_dim])):
+            if not layer.built:
+                with tf.name_scope(layer.name + "/"):
+                    layer.build(shape)
+        with tf.name_scope("char_cnn_packed"):  # one scope, so step profiles attribute these ops
+            k = hp.char_kernel_size
+            left = (k - 1) // 2
+            ids = tf.reshape(self._ids.lookup(chars), [-1, hp.max_word_chars])
+            real = tf.maximum(tf.reshape(nchars, [-1]), 1)  # a padding word keeps one (padding) character
+            framed = tf.pad(ids, [[0, 0], [left, k - 1 - left]], constant_values=-1)  # -1: the conv's zeros
+            where = tf.where(tf.sequence_mask(real + k - 1, hp.max_word_chars + k - 1))  # [packed, (word, col)]
+            packed = tf.gather_nd(framed, where)
+            embedded = self._embedding(tf.maximum(packed, 0)) * tf.cast(packed >= 0, self.compute_dtype)[:, None]
+            kernel = tf.cast(self._conv.kernel, self.compute_dtype)
+            conv = tf.nn.conv1d(embedded[None], kernel, stride=1, padding="VALID")[0]
+            conv = tf.nn.relu(tf.nn.bias_add(conv, tf.cast(self._conv.bias, self.compute_dtype)))
+            conv = tf.pad(conv, [[0, k - 1], [0, 0]])  # aligned with the packed positions
+            word, col = where[:, 0], where[:, 1]
+            starts = col < tf.gather(tf.cast(real, col.dtype), word)  # windows that start on a character
+            pooled = tf.math.segment_max(tf.boolean_mask(conv, starts), tf.boolean_mask(word, starts))
+            return tf.reshape(pooled, [tf.shape(words)[0], tf.shape(words)[1], self.size])
