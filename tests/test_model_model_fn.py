@@ -212,7 +212,7 @@ def test_mixed_precision_exports_compute_in_float32(vocab_dir):
 def test_adam_given_dense_embedding_gradients_makes_the_sparse_update():
     """One process hands Adam the embedding's gradient dense (one fused kernel); a parameter-server job
     keeps it sparse (it crosses the network). Both must leave the same weights, repeated words included."""
-    from ner_tagger.model_fn import _train_op
+    from ner_tagger.model.model_fn import _train_op
 
     hp = HParams.from_dict(dict(TINY, learning_rate=0.05))
     results = []
