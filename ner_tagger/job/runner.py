@@ -107,7 +107,7 @@ def pipeline(*, hparams: HParams, data_dir: str, model_dir: str, export_dir: str
 def plain_cpu_kernels() -> None:
     """TensorFlow's own CPU kernels instead of oneDNN's for the training process, unless the environment
     already says (``TF_ENABLE_ONEDNN_OPTS``). This model's ops are small (batches of 16 sentences, 100-unit
-    LSTMs): oneDNN's layout conversions and transposes cost more than its kernels save, 1.1-1.5x training
+    LSTMs): oneDNN's layout conversions and transposes cost more than its kernels save, 1.1-1.3x training
     sentences/s without them (docs/benchmark.md). TensorFlow reads the setting once, when it is imported:
     every training door reaches here before that; a program that imported it already keeps its kernels."""
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
