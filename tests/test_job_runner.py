@@ -76,3 +76,39 @@ def test_pipeline_takes_its_folders_by_name(tmp_path):
     with pytest.raises(TypeError):
         runner.pipeline(HParams(), str(tmp_path), str(tmp_path / "ckpt"), str(tmp_path / "export"))
     assert not os.path.exists(tmp_path / "ckpt")
+
+
+_KERNELS = """
+import os, sys
+import ner_tagger.container.byoc_train, ner_tagger.sagemaker.script_mode, ner_tagger.train  # the doors
+assert "tensorflow" not in sys.modules  # so the setting below is in place when TensorFlow loads
+from ner_tagger.job import runner
+runner.plain_cpu_kernels()
+import tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+conv = tf.nn.conv1d(tf.random.normal([2, 7, 3]), tf.random.normal([3, 3, 4]), 1, "SAME")  # not folded
+trace = tf.compat.v1.RunMetadata()
+with tf.compat.v1.Session() as session:
+    session.run(conv, options=tf.compat.v1.RunOptions(trace_level=3), run_metadata=trace)
+print(os.environ["TF_ENABLE_ONEDNN_OPTS"], sorted({n.timeline_label.split("(")[0].split("=")[-1].strip()
+                                                   for d in trace.step_stats.dev_stats for n in d.node_stats}))
+"""
+
+
+@pytest.mark.parametrize("chosen", [None, "1"])
+def test_a_job_trains_on_tensorflows_own_cpu_kernels_unless_the_environment_chose(chosen):
+    import subprocess
+    import sys
+
+    from ner_tagger.serving.local_server import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if chosen:
+        env["TF_ENABLE_ONEDNN_OPTS"] = chosen
+    proc = subprocess.run([sys.executable, "-c", _KERNELS], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    setting, ops = proc.stdout.strip().split(" ", 1)
+    assert setting == (chosen or "0")
+    if not chosen:
+        assert "Conv2D" in ops and "Mkl" not in ops

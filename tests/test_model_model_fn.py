@@ -207,3 +207,30 @@ def test_mixed_precision_trains_in_float16_with_a_float32_crf(vocab_dir, lstm):
 def test_mixed_precision_exports_compute_in_float32(vocab_dir):
     spec, _ = run_mode(Modes.PREDICT, params_for(vocab_dir, mixed_precision=True))
     assert _half_ops(spec.predictions["tags"].graph) == []
+
+
+def test_adam_given_dense_embedding_gradients_makes_the_sparse_update():
+    """One process hands Adam the embedding's gradient dense (one fused kernel); a parameter-server job
+    keeps it sparse (it crosses the network). Both must leave the same weights, repeated words included."""
+    from ner_tagger.model.model_fn import _train_op
+
+    hp = HParams.from_dict(dict(TINY, learning_rate=0.05))
+    results = []
+    for dense in (False, True):
+        with tf.Graph().as_default():
+            table = tf.Variable(np.arange(24, dtype=np.float32).reshape(6, 4) / 10)
+            other = tf.Variable(np.ones(3, np.float32))
+            rows = tf.nn.embedding_lookup(table, [1, 3, 3, 5])
+            loss = tf.reduce_sum(tf.square(rows - 1.0)) + tf.reduce_sum(other * rows[:, :3])
+            train = _train_op(loss, hp, dense_gradients=dense)
+            with tf.compat.v1.Session() as session:
+                session.run(tf.compat.v1.global_variables_initializer())
+                for _ in range(3):
+                    session.run(train)
+                results.append(session.run([table, other]))
+    (sparse_table, sparse_other), (dense_table, dense_other) = results
+    initial = np.arange(24, dtype=np.float32).reshape(6, 4) / 10
+    moved = ~np.isclose(sparse_table, initial).all(axis=1)
+    assert moved.tolist() == [False, True, False, True, False, True]  # the looked-up rows, not the others
+    np.testing.assert_allclose(dense_table, sparse_table, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(dense_other, sparse_other, rtol=1e-6)

@@ -33,11 +33,11 @@ def test_fused_bilstm_matches_keras_on_every_real_token():
         np.testing.assert_allclose(fused_grad, keras_grad, rtol=1e-4, atol=1e-5)
 
 
-def _variables(vocab_dir, implementation):  # noqa: F811
+def _variables(vocab_dir, implementation, training=False):  # noqa: F811
     hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
     with tf.Graph().as_default():
         net = network.Network(hp, vocab_dir)
-        net(tf.constant(WORDS), tf.constant(LENGTHS), training=False)
+        net(tf.constant(WORDS), tf.constant(LENGTHS), training=training)
         assert network.of_graph() is net
         return {v.name: tuple(v.shape) for v in tf.compat.v1.global_variables()}
 
@@ -49,6 +49,40 @@ def test_both_implementations_make_the_same_checkpoint_variables(vocab_dir):  # 
     assert "bilstm_1/backward_lstm_1/lstm_cell/recurrent_kernel:0" in fused
 
 
+def test_the_packed_training_graph_makes_the_checkpoint_variables_of_the_grid(vocab_dir):  # noqa: F811
+    # Training convolves packed characters, exports the padded grid: a checkpoint must restore into both.
+    training = _variables(vocab_dir, "fused", training=True)
+    assert training == _variables(vocab_dir, "fused")
+    assert "char_cnn/kernel:0" in training
+
+
 def test_a_graph_without_a_network_says_so():
     with tf.Graph().as_default(), pytest.raises(LookupError, match="no ner_tagger network"):
         network.of_graph()
+
+
+@pytest.mark.parametrize("kernel, max_chars", [(3, 30), (2, 5), (4, 6), (1, 3)])
+def test_packed_char_cnn_gives_the_grid_features_and_gradients(vocab_dir, kernel, max_chars):  # noqa: F811
+    """Training convolves only real characters; the numbers must be those of the padded grid that exports
+    and evaluation compute: words shorter and longer than max_chars, empty padding words, unknown
+    characters, both kernel parities."""
+    hp = HParams.from_dict(dict(TINY, char_kernel_size=kernel, max_word_chars=max_chars))
+    words = [["Alice", "met", "Zorblax", "in", "Paris", ".", "x" * (max_chars + 4)],
+             ["Ωmega", "", "", "", "", "", ""], ["a" * max_chars, "b" * (max_chars - 1), "ab", "Ω", "z", "", ""]]
+    with tf.Graph().as_default():
+        net = network.Network(hp, vocab_dir)
+        grid = net._chars(tf.constant(words))
+        packed = net._chars(tf.constant(words), packed=True)
+        weights = [v for v in tf.compat.v1.trainable_variables() if v.name.startswith("char_")]
+        randomize = [v.assign(tf.random.normal(v.shape, seed=1)) for v in weights]
+        gradients = [[tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(out ** 2), weights)]
+                     for out in (grid, packed)]
+        with tf.compat.v1.Session() as session:
+            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            session.run(randomize)
+            grid, packed, (grid_grads, packed_grads) = session.run([grid, packed, gradients])
+    assert packed.shape == grid.shape == (3, 7, hp.char_filters)
+    np.testing.assert_allclose(packed, grid, rtol=1e-5, atol=1e-5)
+    for packed_grad, grid_grad in zip(packed_grads, grid_grads):
+        assert np.any(grid_grad != 0)
+        np.testing.assert_allclose(packed_grad, grid_grad, rtol=1e-4, atol=1e-4)

@@ -49,6 +49,7 @@ def run(settings: JobSettings) -> dict:
     role = cluster.current_role()
     if role.is_chief and settings.servable_dir:
         require_export_in(settings.servable_dir, settings.export_dir)
+    plain_cpu_kernels()
     from ner_tagger.job import interruption  # TensorFlow
 
     log.info("job: %s; checkpoints in %s", role.describe(), settings.model_dir)
@@ -102,6 +103,15 @@ def pipeline(*, hparams: HParams, data_dir: str, model_dir: str, export_dir: str
     if output_dir:
         report_stage.write_json(os.path.join(output_dir, report_stage.REPORT), report)
     return report
+
+
+def plain_cpu_kernels() -> None:
+    """TensorFlow's own CPU kernels instead of oneDNN's for the training process, unless the environment
+    already says (``TF_ENABLE_ONEDNN_OPTS``). This model's ops are small (batches of 16 sentences, 100-unit
+    LSTMs): oneDNN's layout conversions and transposes cost more than its kernels save, 1.1-1.3x training
+    sentences/s without them (docs/benchmark.md). TensorFlow reads the setting once, when it is imported:
+    every training door reaches here before that; a program that imported it already keeps its kernels."""
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 
 def require_export_in(servable_dir: str, export_dir: str) -> None:

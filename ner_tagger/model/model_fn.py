@@ -13,8 +13,10 @@ from ner_tagger.model.network import Network
 Modes = tf.estimator.ModeKeys
 
 
-def model_fn(features, labels, mode, params):
-    """Build the tagger for ``mode`` (TRAIN, EVAL or PREDICT) and return its ``EstimatorSpec``."""
+def model_fn(features, labels, mode, params, config=None):
+    """Build the tagger for ``mode`` (TRAIN, EVAL or PREDICT) and return its ``EstimatorSpec``.
+
+    ``config``: the estimator's ``RunConfig`` (None: one process)."""
     hp = HParams.from_params(params)
     training = mode == Modes.TRAIN
     # Mixed precision is for training speed; exports (PREDICT) compute in float32 on any machine.
@@ -38,7 +40,8 @@ def model_fn(features, labels, mode, params):
 
     tf.identity(tf.shape(words)[0], name="progress/sentences")
     tf.identity(tf.reduce_sum(lengths), name="progress/tokens")
-    train_op = _train_op(loss, hp)
+    distributed = bool(config is not None and config.cluster_spec.as_dict())
+    train_op = _train_op(loss, hp, dense_gradients=not distributed)
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, scaffold=_training_scaffold(hp))
 
 
@@ -55,7 +58,7 @@ def _training_scaffold(hp):
     return tf.compat.v1.train.Scaffold(saver=saver)
 
 
-def _train_op(loss, hp):
+def _train_op(loss, hp, dense_gradients=True):
     optimizer = tf.compat.v1.train.AdamOptimizer(hp.learning_rate)
     if hp.mixed_precision:
         # float16 gradients underflow without a loss scale; the dynamic one halves and skips the step on an
@@ -67,6 +70,13 @@ def _train_op(loss, hp):
     grads, variables = zip(*[(g, v) for g, v in grads_and_vars if g is not None])
     if hp.clip_norm > 0:
         grads, _ = tf.clip_by_global_norm(grads, hp.clip_norm)
+    if dense_gradients and hp.optimizer == "adam":
+        # Adam moves every embedding row each step whatever form the gradient has: given the rows'
+        # gradient as IndexedSlices it does so in seven dense ops plus scatters, given it dense in one fused
+        # kernel. The same update (densified after clipping, whose norm counts a word's repeats apart), for
+        # less CPU per step (docs/benchmark.md). Not in a parameter-server job, where the gradient crosses
+        # the network to the variable's task.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
     global_step = tf.compat.v1.train.get_or_create_global_step()
     if hp.optimizer == "lazy_adam":
         # Plain Adam decays the moments of every embedding row every step: a dense pass over the whole
