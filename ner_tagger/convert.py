@@ -69,11 +69,7 @@ def _records_from_json(path: str, hp: HParams, source: str) -> Iterator[dict]:
     """Text and entity offsets as the records hold them (checked, never re-tokenized: nothing is lost)."""
     attribute = hp.label_attribute
     for place, record in json_records.iter_records(path):
-        if source == "manifest":
-            attribute = attribute or json_records.label_attribute(record, place)
-            text, entities = json_records.manifest_record(record, attribute, place)
-        else:
-            text, entities = json_records.span_record(record, place)
+        text, entities, attribute = json_records.offsets_record(record, source == "manifest", attribute, place)
         ordered = offsets.checked(text, entities, place)
         yield {"text": text, "entities": [[e.start, e.end, e.label] for e in ordered]}
 

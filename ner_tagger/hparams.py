@@ -182,15 +182,7 @@ class HParams:
 
     @classmethod
     def from_json_file(cls, path: str, base: Optional["HParams"] = None) -> "HParams":
-        try:
-            with open(path, encoding="utf-8") as fh:
-                values = json.load(fh)
-        except json.JSONDecodeError as err:
-            raise HParamsError(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from None
-        except OSError as err:
-            raise HParamsError(f"{path}: cannot read config: {err.strerror}") from None
-        if not isinstance(values, dict):
-            raise HParamsError(f"{path}: a config must be a JSON object of hyperparameters")
+        values = read_json_object(path, "config", "a config must be a JSON object of hyperparameters")
         return cls.from_dict(values, source=path, base=base)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -331,3 +323,18 @@ def check_resumable(params_path: str, current: "HParams") -> None:
             f"{params_path}: cannot resume these checkpoints with other shape-changing hyperparameters "
             f"({listed}). Use a new model dir (for SageMaker: a new job name or checkpoint_s3_uri), or the "
             f"saved values.")
+
+
+def read_json_object(path: str, what: str, not_object: str) -> Dict[str, Any]:
+    """A JSON file holding one object (a config, ``hyperparameters.json``); errors name the file, and the
+    line for a syntax error. ``not_object``: the message when it holds something else."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            values = json.load(fh)
+    except json.JSONDecodeError as err:
+        raise HParamsError(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise HParamsError(f"{path}: cannot read {what}: {getattr(err, 'strerror', None) or err}") from None
+    if not isinstance(values, dict):
+        raise HParamsError(f"{path}: {not_object}, got {type(values).__name__}")
+    return values

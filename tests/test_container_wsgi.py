@@ -50,7 +50,8 @@ def test_the_application_serves_the_model_folder_with_serves_settings(trained, t
     shutil.copytree(trained["export"], tmp_path / "model")
     # Three one-thread workers: three requests worth sending at once, whatever the machine's cores.
     done = _worker(tmp_path, SAGEMAKER_MODEL_SERVER_WORKERS=3, NER_TAGGER_SERVE_THREADS=1,
-                   SAGEMAKER_MODEL_SERVER_TIMEOUT=20, NER_TAGGER_TF_THREADS=2, NER_TAGGER_PREDICT_BATCH=7, NER_TAGGER_MAX_SENTENCE_TOKENS=40)
+                   SAGEMAKER_MODEL_SERVER_TIMEOUT=20, NER_TAGGER_TF_THREADS=2, NER_TAGGER_PREDICT_BATCH=7,
+                   NER_TAGGER_MAX_SENTENCE_TOKENS=40)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["app"] == "InvocationsApp"

@@ -56,11 +56,8 @@ def iter_sentences(path: str, hp: HParams, file_format: str = "auto") -> Iterato
         if given is not None and file_format == "jsonl":
             yield _tagged(given, hp, place)
             continue
-        if file_format == "manifest":
-            attribute = attribute or json_records.label_attribute(record, place)
-            text, entities = json_records.manifest_record(record, attribute, place)
-        else:
-            text, entities = json_records.span_record(record, place)
+        text, entities, attribute = json_records.offsets_record(record, file_format == "manifest", attribute,
+                                                                place)
         yield offsets.to_sentence(text, entities, tokenize, hp.tag_encoding, hp.span_mismatch, counts, place)
     counts.log()
 

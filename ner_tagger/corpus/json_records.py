@@ -129,6 +129,17 @@ def manifest_record(record: dict, attribute: str, place: Place) -> Tuple[str, Li
                   for i, item in enumerate(entities)]
 
 
+def offsets_record(record: dict, manifest: bool, attribute: str, place: Place) -> Tuple[str, List[Entity], str]:
+    """(text, entities, attribute) of a manifest line (``manifest``) or a JSONL spans record. A manifest's
+    label attribute, when not given, is found on its first record and kept for the rest (returned)."""
+    if manifest:
+        attribute = attribute or label_attribute(record, place)
+        text, entities = manifest_record(record, attribute, place)
+        return text, entities, attribute
+    text, entities = span_record(record, place)
+    return text, entities, attribute
+
+
 def span_record(record: dict, place: Place) -> Tuple[str, List[Entity]]:
     """Text and entities of one JSONL record (spaCy, Prodigy, Label Studio JSON-MIN, ``predict`` output)."""
     text = _text(record, "text", place)

@@ -15,7 +15,7 @@ import os
 from typing import Dict
 
 from ner_tagger.errors import HParamsError
-from ner_tagger.hparams import HParams
+from ner_tagger.hparams import HParams, read_json_object
 
 log = logging.getLogger("ner_tagger")
 MAX_VALUE_CHARS = 256
@@ -26,15 +26,7 @@ def read_raw(path: str) -> Dict[str, str]:
     """The file's flat mapping, checked against the contract but not yet typed."""
     if not os.path.exists(path):
         return {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            values = json.load(fh)
-    except json.JSONDecodeError as err:
-        raise HParamsError(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise HParamsError(f"{path}: cannot read hyperparameters: {err}") from None
-    if not isinstance(values, dict):
-        raise HParamsError(f"{path}: hyperparameters must be a JSON object, got {type(values).__name__}")
+    values = read_json_object(path, "hyperparameters", "hyperparameters must be a JSON object")
     for key, value in values.items():
         # Values are never echoed here: a key may be misspelt secret, and the length alone is the problem.
         if isinstance(value, (dict, list)):
