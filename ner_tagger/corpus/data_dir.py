@@ -22,9 +22,7 @@ def find_file(data_dir: str, requested: str, defaults: Sequence[str], role: str,
     ``requested`` (a name or glob relative to ``data_dir``) must match exactly one file inside it. With no
     request, the first existing default name wins; none found is an error only when ``required``.
     """
-    root = os.path.realpath(data_dir)
-    if not os.path.isdir(root):
-        raise DataError("data directory does not exist or is not a directory", data_dir)
+    root = _root(data_dir)
     if requested:
         matches = sorted(p for p in glob.glob(os.path.join(root, requested)) if os.path.isfile(p))
         inside = [p for p in matches if _inside(root, p)]
@@ -56,9 +54,7 @@ def find_files(data_dir: str, requested: str, defaults: Sequence[str], role: str
     With no request: the first default name found as a file (``train.txt``), as a folder of files
     (``train/``) or as prefixed files (``train-00000.conll``, ``train_1.txt``).
     """
-    root = os.path.realpath(data_dir)
-    if not os.path.isdir(root):
-        raise DataError("data directory does not exist or is not a directory", data_dir)
+    root = _root(data_dir)
     if requested:
         files = _files(root, sorted(glob.glob(os.path.join(root, requested))))
         if not files:
@@ -88,3 +84,11 @@ def _files(root: str, matches: Sequence[str]) -> List[str]:
         else:
             files.append(match)
     return [f for f in files if os.path.isfile(f) and _inside(root, f)]
+
+
+def _root(data_dir: str) -> str:
+    """``data_dir`` resolved (links followed), which must be a folder."""
+    root = os.path.realpath(data_dir)
+    if not os.path.isdir(root):
+        raise DataError("data directory does not exist or is not a directory", data_dir)
+    return root
