@@ -76,11 +76,11 @@ def _rename_signatures(version_dir):
     with open(path, "rb") as fh:
         model.ParseFromString(fh.read())
     for meta_graph in model.meta_graphs:
-        signatures = meta_graph.signature_def
-        for name in [n for n in signatures if ":" in n]:
+        defs = meta_graph.signature_def
+        for name in [n for n in defs if ":" in n]:
             receiver, output = name.split(":", 1)
             target = receiver if output == "serving_default" else signatures.tags_only(receiver)
-            signatures[target].CopyFrom(signatures[name])
-            del signatures[name]
+            defs[target].CopyFrom(defs[name])
+            del defs[name]
     with open(path, "wb") as fh:
         fh.write(model.SerializeToString())
