@@ -112,10 +112,9 @@ def _block_lstm(cell, time_major, frozen: bool = False):
     keeps (i, f, c, o); its own forget bias and cell clipping are turned off (Keras' bias holds the
     forget bias, and Keras does not clip).
 
-    ``frozen`` (serving graphs): the reordered weights are local variables, set from the trained ones by
-    the SavedModel's init op, which loaders (``Predictor``, TensorFlow Serving) run after restoring the
-    variables. Recomputed per call, the concatenations and splits copy every weight three times: about a
-    quarter of the op time of a one-sentence call (docs/benchmark.md)."""
+    ``frozen`` (serving graphs): the reordered weights are computed once a session (:func:`_computed_once`).
+    Recomputed per call, the concatenations and splits copy every weight three times: about a quarter of
+    the op time of a one-sentence call (docs/benchmark.md)."""
     def icfo(weights):
         i, f, c, o = tf.split(weights, 4, axis=-1)
         return tf.concat([i, c, f, o], axis=-1)
@@ -126,13 +125,27 @@ def _block_lstm(cell, time_major, frozen: bool = False):
     weights = icfo(tf.concat([tf.cast(cell.kernel, dtype), tf.cast(cell.recurrent_kernel, dtype)], axis=0))
     bias = icfo(tf.cast(cell.bias, dtype))
     if frozen:
-        weights, bias = (tf.compat.v1.Variable(value, trainable=False, name=f"{cell.name}_block_{name}",
-                                               collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES]).read_value()
+        weights, bias = (_computed_once(value, f"{cell.name}_block_{name}")
                          for value, name in ((weights, "weights"), (bias, "bias")))
     return tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
         w=weights, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias,
         forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
+
+
+def _computed_once(value, name):
+    """``value`` (of a serving graph's restored weights), computed at a session's first call and kept in a
+    variable for the later ones. The variable is in no collection: no initializer or checkpoint sees it, so
+    however a loader initialises and restores the graph (TF Serving, ``Predictor``, ``tf.saved_model.load``,
+    an estimator), the first call finds it uninitialised and fills it from the weights as restored.
+    Concurrent first calls each assign the same value."""
+    cache = tf.compat.v1.Variable(value, trainable=False, collections=[], name=name)
+
+    def fill():
+        with tf.control_dependencies([cache.assign(value)]):
+            return tf.identity(value)
+
+    return tf.cond(tf.compat.v1.is_variable_initialized(cache), cache.read_value, fill)
 
 
 def of_graph(graph=None) -> Network:
