@@ -48,9 +48,9 @@ def test_an_export_without_the_tags_only_signatures_still_answers_without_scores
     shutil.copytree(export.latest_version(str(trained["export"])), old)
     model = saved_model_pb2.SavedModel()
     model.ParseFromString((old / "saved_model.pb").read_bytes())
-    signatures = model.meta_graphs[0].signature_def
-    for name in [n for n in signatures if n.endswith(signatures.TAGS_OUTPUT)]:
-        del signatures[name]
+    defs = model.meta_graphs[0].signature_def
+    for name in [n for n in defs if n.endswith(signatures.TAGS_OUTPUT)]:
+        del defs[name]
     (old / "saved_model.pb").write_bytes(model.SerializeToString())
     predictor = Predictor.load(str(old))
     assert not any(n.endswith("tags") for n in tf.saved_model.load(str(old)).signatures)
