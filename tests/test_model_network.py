@@ -56,8 +56,8 @@ def test_a_graph_without_a_network_says_so():
 
 @pytest.mark.parametrize("implementation", ["fused", "keras"])
 def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab_dir, implementation, tmp_path):
-    # Serving graphs (exports) run the fused kernel whatever trained the weights, lay its weights out once a
-    # session (at the first call, from the restored weights) and convolve only the
+    # Serving graphs (exports) run the fused kernel whatever trained the weights, lay its weights out once at
+    # load (local variables, initialised after the restore as loaders do) and convolve only the
     # character positions the batch's longest word reaches: same variables, same scores.
     hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
     rng = np.random.default_rng(1)
@@ -75,6 +75,7 @@ def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab
                 session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
                 if serving:
                     saver.restore(session, str(tmp_path / "ckpt"))
+                    session.run(tf.compat.v1.local_variables_initializer())  # what the SavedModel's init op runs
                 else:
                     for variable in tf.compat.v1.global_variables():
                         variable.load(rng.normal(size=variable.shape).astype(np.float32), session)

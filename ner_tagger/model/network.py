@@ -112,7 +112,7 @@ def _block_lstm(cell, time_major, frozen: bool = False):
     keeps (i, f, c, o); its own forget bias and cell clipping are turned off (Keras' bias holds the
     forget bias, and Keras does not clip).
 
-    ``frozen`` (serving graphs): the reordered weights are computed once a session (:func:`_computed_once`).
+    ``frozen`` (serving graphs): the reordered weights are computed once, at load (:func:`_computed_once`).
     Recomputed per call, the concatenations and splits copy every weight three times: about a quarter of
     the op time of a one-sentence call (docs/benchmark.md)."""
     def icfo(weights):
@@ -134,18 +134,14 @@ def _block_lstm(cell, time_major, frozen: bool = False):
 
 
 def _computed_once(value, name):
-    """``value`` (of a serving graph's restored weights), computed at a session's first call and kept in a
-    variable for the later ones. The variable is in no collection: no initializer or checkpoint sees it, so
-    however a loader initialises and restores the graph (TF Serving, ``Predictor``, ``tf.saved_model.load``,
-    an estimator), the first call finds it uninitialised and fills it from the weights as restored.
-    Concurrent first calls each assign the same value."""
-    cache = tf.compat.v1.Variable(value, trainable=False, collections=[], name=name)
-
-    def fill():
-        with tf.control_dependencies([cache.assign(value)]):
-            return tf.identity(value)
-
-    return tf.cond(tf.compat.v1.is_variable_initialized(cache), cache.read_value, fill)
+    """``value`` (of a serving graph's weights) in a local variable, so a call reads it instead of computing
+    it. Local variables are in no checkpoint; their initializer runs after the weights are restored in every
+    loader (the SavedModel's init op in ``Predictor`` and TensorFlow Serving, an estimator's
+    ``local_init_op``). Code that builds such a graph by hand runs ``local_variables_initializer`` after the
+    global one, not in the same ``session.run``. Computed per call instead (a ``tf.cond`` on whether a cache
+    is filled) the check cost most of what it saved (docs/benchmark.md)."""
+    return tf.compat.v1.Variable(value, trainable=False, name=name,
+                                 collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES]).read_value()
 
 
 def of_graph(graph=None) -> Network:
