@@ -110,7 +110,7 @@ def _predict_spec(words, lengths, logits, network, scaffold):
     # The tags-only output becomes the ``*_tags`` signatures (export._rename_signatures): a client that
     # does not want per-token scores skips the forward-backward pass, about a third of one sentence's time.
     # Its tags come from a Viterbi-only loop (the full signature's loop also runs the forward-backward);
-    # both give the same tags (tests/test_crf.py).
+    # both give the same tags (tests/test_model_crf.py).
     only_ids, _ = crf.viterbi(logits, lengths, network.transitions)
     viterbi_only = dict(predictions, tags=network.tag_names(only_ids), tag_ids=only_ids)
     tags_only = {name: viterbi_only[name] for name in signatures.TAGS_ONLY_OUTPUTS}
