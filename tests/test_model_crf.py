@@ -65,3 +65,39 @@ def test_negative_log_likelihood_matches_exhaustive_search(problem):
         log_z = np.logaddexp.reduce([path_score(unary[b, :n], transitions, p) for p in paths])
         expected = log_z - path_score(unary[b, :n], transitions, list(gold[b, :n]))
         assert nll[b] == pytest.approx(expected, rel=1e-4)
+
+
+def _tfa_and_ours(unary, transitions, lengths):
+    import tensorflow_addons as tfa
+
+    with tf.Graph().as_default():
+        logits, n, trans = tf.constant(unary), tf.constant(lengths), tf.constant(transitions)
+        reference = tfa.text.crf_decode(logits, trans, n)
+        viterbi = crf.viterbi(logits, n, trans)
+        decoded = crf.decode(logits, n, trans)
+        marginals = crf.marginals(logits, n, trans)
+        with tf.compat.v1.Session() as session:
+            return session.run([reference, viterbi, decoded, marginals])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_viterbi_gives_crf_decodes_tags_and_scores_exactly_ties_and_empty_sentences_included(seed):
+    # The serving signatures' Viterbi (crf.viterbi, and the one inside crf.decode) replaced
+    # tfa.text.crf_decode: the same tags bit for bit, so no answer changes.
+    rng = np.random.default_rng(seed)
+    batch, time, tags = int(rng.integers(1, 6)), int(rng.integers(1, 9)), int(rng.integers(2, 6))
+    if seed % 3 == 0:  # small integers: ties between paths everywhere, decided as crf_decode decides them
+        unary = rng.integers(-2, 3, size=(batch, time, tags)).astype(np.float32)
+        transitions = rng.integers(-1, 2, size=(tags, tags)).astype(np.float32)
+    else:
+        unary = rng.normal(size=(batch, time, tags)).astype(np.float32)
+        transitions = rng.normal(size=(tags, tags)).astype(np.float32)
+    lengths = rng.integers(0, time + 1, size=batch).astype(np.int32)
+    lengths[0] = time
+    (ref_ids, ref_score), (ids, score), (decoded_ids, _, decoded_marginals), (marginals, _) = _tfa_and_ours(
+        unary, transitions, lengths)
+    np.testing.assert_array_equal(ids, ref_ids)
+    np.testing.assert_array_equal(score, ref_score)
+    np.testing.assert_array_equal(decoded_ids, ref_ids)
+    # The marginals computed in the same loop as the Viterbi scores are the stand-alone ones.
+    np.testing.assert_array_equal(decoded_marginals, marginals)

@@ -24,9 +24,14 @@ def run_mode(mode, params, steps=1):
         labels = tf.constant(TAGS) if mode != Modes.PREDICT else None
         spec = model_fn(features, labels, mode, params)
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer(),
-                         tf.compat.v1.local_variables_initializer()])
+            _initialize(session)
             return spec, _run(session, spec, mode, steps)
+
+
+def _initialize(session):
+    """As loaders do: weights first, then local variables (a serving graph's are computed from the weights)."""
+    session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+    session.run(tf.compat.v1.local_variables_initializer())
 
 
 def _run(session, spec, mode, steps):
@@ -58,7 +63,7 @@ def test_train_step_advances_global_step(vocab_dir, optimizer):
         spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN, params_for(vocab_dir, optimizer=optimizer))
         step = tf.compat.v1.train.get_global_step()
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            _initialize(session)
             session.run(spec.train_op)
             session.run(spec.train_op)
             assert session.run(step) == 2
@@ -76,7 +81,7 @@ def test_training_checkpoints_are_written_by_the_chief_alone_with_the_optimizer_
         assert saver.as_saver_def().max_to_keep == 2
         assert tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.SAVERS) == [saver]
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            _initialize(session)
             session.run(spec.train_op)
             path = saver.save(session, str(tmp_path / "model.ckpt"), global_step=1)
     saved = dict(tf.train.list_variables(path))
@@ -99,7 +104,7 @@ def test_lazy_adam_leaves_embedding_rows_of_absent_words_alone(vocab_dir, optimi
         table = [v for v in tf.compat.v1.trainable_variables() if "word_embeddings" in v.name][0]
         row = vocabulary.words.index(other)
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            _initialize(session)
             # A step on the word alone gives its row momentum; the next batch does not hold it.
             session.run(spec.train_op, {words: [[other]], tags: [["B-PER"]], features["nwords"]: [1]})
             before = session.run(table)[row]
@@ -141,8 +146,7 @@ def _two_runs(mode, params):
         spec = model_fn(features, labels, mode, params)
         fetch = spec.loss if mode == Modes.EVAL else spec.predictions["scores"]
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer(),
-                         tf.compat.v1.local_variables_initializer()])
+            _initialize(session)
             return session.run(fetch), session.run(fetch)
 
 
@@ -158,7 +162,7 @@ def test_dropout_is_on_in_training(vocab_dir):
         spec = model_fn(features, tf.constant(TAGS), Modes.TRAIN,
                         params_for(vocab_dir, word_dropout=0.5, dropout=0.5))
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            _initialize(session)
             assert session.run(spec.loss) != session.run(spec.loss)
 
 
@@ -171,7 +175,7 @@ def test_moving_average_is_trained_and_read_back_outside_training(vocab_dir, tmp
         assert len(shadows) == len(tf.compat.v1.trainable_variables())
         # Training saves the variables and their averages alike (EVAL and PREDICT below read the averages).
         with tf.compat.v1.Session() as session:
-            session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+            _initialize(session)
             path = spec.scaffold.saver.save(session, str(tmp_path / "model.ckpt"), global_step=0)
         saved = {f"{name}:0" for name, _ in tf.train.list_variables(path)}
         assert set(shadows) | {v.name for v in tf.compat.v1.trainable_variables()} <= saved

@@ -86,3 +86,37 @@ def test_packed_char_cnn_gives_the_grid_features_and_gradients(vocab_dir, kernel
     for packed_grad, grid_grad in zip(packed_grads, grid_grads):
         assert np.any(grid_grad != 0)
         np.testing.assert_allclose(packed_grad, grid_grad, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("implementation", ["fused", "keras"])
+def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab_dir, implementation, tmp_path):
+    # Serving graphs (exports) run the fused kernel whatever trained the weights, lay its weights out once at
+    # load (local variables, initialised after the restore as loaders do) and convolve only the
+    # character positions the batch's longest word reaches: same variables, same scores.
+    hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
+    rng = np.random.default_rng(1)
+    # Words far shorter than max_word_chars (30), so the serving graph convolves 7 positions, not 30.
+    words = [["Carol", "met", "Hiro", "in", "Quebec", "City"], ["Eve", "a", "", "", "", ""]]
+    lengths = [6, 2]
+    outputs, names = [], []
+    for serving in (False, True):
+        with tf.Graph().as_default():
+            net = network.Network(hp, vocab_dir, serving=serving)
+            logits = net(tf.constant(words), tf.constant(lengths), training=False)
+            names.append(sorted(v.name for v in tf.compat.v1.global_variables()))
+            saver = tf.compat.v1.train.Saver()
+            with tf.compat.v1.Session() as session:
+                session.run([tf.compat.v1.global_variables_initializer(), tf.compat.v1.tables_initializer()])
+                if serving:
+                    saver.restore(session, str(tmp_path / "ckpt"))
+                    session.run(tf.compat.v1.local_variables_initializer())  # what the SavedModel's init op runs
+                else:
+                    for variable in tf.compat.v1.global_variables():
+                        variable.load(rng.normal(size=variable.shape).astype(np.float32), session)
+                    saver.save(session, str(tmp_path / "ckpt"))
+                outputs.append(session.run(logits))
+                if serving:  # the second call reads the weights laid out by the first
+                    np.testing.assert_array_equal(session.run(logits), outputs[-1])
+    assert names[0] == names[1]  # the layout is not in checkpoints: exports restore any checkpoint
+    for row, n in enumerate(lengths):
+        np.testing.assert_allclose(outputs[1][row, :n], outputs[0][row, :n], rtol=1e-5, atol=1e-5)

@@ -21,7 +21,7 @@ def model_fn(features, labels, mode, params, config=None):
     training = mode == Modes.TRAIN
     # Mixed precision is for training speed; exports (PREDICT) compute in float32 on any machine.
     network = Network(hp, params["vocab_dir"], params.get("embeddings_npy", ""), pretrained=training,
-                      mixed=hp.mixed_precision and mode != Modes.PREDICT)
+                      mixed=hp.mixed_precision and mode != Modes.PREDICT, serving=mode == Modes.PREDICT)
     words = features["words"]
     lengths = tf.cast(features["nwords"], tf.int32)
     logits = network(words, lengths, training)
@@ -119,7 +119,11 @@ def _predict_spec(words, lengths, logits, network, scaffold):
     }
     # The tags-only output becomes the ``*_tags`` signatures (export._rename_signatures): a client that
     # does not want per-token scores skips the forward-backward pass, about a third of one sentence's time.
-    tags_only = {name: predictions[name] for name in signatures.TAGS_ONLY_OUTPUTS}
+    # Its tags come from a Viterbi-only loop (the full signature's loop also runs the forward-backward);
+    # both give the same tags (tests/test_model_crf.py).
+    only_ids, _ = crf.viterbi(logits, lengths, network.transitions)
+    viterbi_only = dict(predictions, tags=network.tag_names(only_ids), tag_ids=only_ids)
+    tags_only = {name: viterbi_only[name] for name in signatures.TAGS_ONLY_OUTPUTS}
     return tf.estimator.EstimatorSpec(
         Modes.PREDICT, predictions=predictions, scaffold=scaffold,
         export_outputs={"serving_default": tf.estimator.export.PredictOutput(predictions),

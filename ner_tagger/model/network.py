@@ -22,12 +22,15 @@ class Network:
     """``network(words, lengths, training) -> [batch, time, num_tags]`` scores; ``transitions`` for the CRF."""
 
     def __init__(self, hp: HParams, vocab_dir: str, embeddings_npy: str = "", pretrained: bool = False,
-                 mixed: bool = False):
+                 mixed: bool = False, serving: bool = False):
         """``pretrained``: initialise word vectors from ``embeddings_npy`` (only the training graph needs
         the values; other graphs restore them from checkpoints, which keeps exports small). ``mixed``:
         float16 compute in every layer (Keras ``mixed_float16``: float32 variables, cast on read); the
-        scores are cast back, so the CRF is float32 either way."""
+        scores are cast back, so the CRF is float32 either way. ``serving``: a graph whose weights never
+        change after loading (an export): the word BiLSTM runs on the fused kernel whichever
+        ``lstm_implementation`` trained it, with its weights laid out for that kernel once, at load."""
         self.hp = hp
+        self.serving = serving
         dtype = "mixed_float16" if mixed else None
         self.vocab = Vocabulary.load(vocab_dir)
         paths = self.vocab.paths(vocab_dir)
@@ -40,7 +43,7 @@ class Network:
                                                 embeddings_initializer=initializer,
                                                 trainable=hp.embeddings_trainable, name="word_embeddings",
                                                 dtype=dtype)
-        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"], dtype)
+        self._chars = _CharFeatures(hp, len(self.vocab.chars), paths["chars"], dtype, trim=serving)
         self._dropout = tf.keras.layers.Dropout(hp.dropout, seed=hp.seed, dtype=dtype)
         self._lstms = [tf.keras.layers.Bidirectional(tf.keras.layers.LSTM(hp.lstm_units, return_sequences=True,
                                                                           dtype=dtype),
@@ -63,8 +66,8 @@ class Network:
         outputs = self._dropout(embedded, training=training)
         mask = tf.sequence_mask(lengths, tf.shape(words)[1])
         for lstm, dropout in zip(self._lstms, self._lstm_dropouts):
-            if self.hp.lstm_implementation == "fused":
-                outputs = _fused_bilstm(lstm, outputs, lengths)
+            if self.hp.lstm_implementation == "fused" or self.serving:
+                outputs = _fused_bilstm(lstm, outputs, lengths, self.serving)
             else:
                 # Keras' LSTM with default activations, no recurrent dropout and a right-padded mask runs
                 # the cuDNN kernel on a GPU and the generic one on a CPU, from the same graph.
@@ -86,30 +89,34 @@ class Network:
         return tf.gather(tf.constant(self.vocab.tags), ids)
 
 
-def _fused_bilstm(layer: tf.keras.layers.Bidirectional, inputs, lengths):
+def _fused_bilstm(layer: tf.keras.layers.Bidirectional, inputs, lengths, frozen: bool = False):
     """``layer``'s weights run by ``BlockLSTM``: each direction is one kernel call over the whole batch
     instead of a graph loop of small ops per token, which dominates a CPU's time at small batches.
 
     The Keras layer only holds the variables (built under its own name, so checkpoints are the same
     whichever implementation trained them). Outputs past a sentence's length are not zeroed as Keras does;
-    nothing downstream reads them (the CRF stops at ``lengths``).
+    nothing downstream reads them (the CRF stops at ``lengths``). ``frozen``: see :func:`_block_lstm`.
     """
     if not layer.built:
         with tf.name_scope(layer.name + "/"):
             layer.build(inputs.shape)
     time_major = tf.transpose(inputs, [1, 0, 2])
-    forward = _block_lstm(layer.forward_layer.cell, time_major)
+    forward = _block_lstm(layer.forward_layer.cell, time_major, frozen)
     # Reversing each sentence within its own length keeps the padding at the end for the backward pass.
     reverse = lambda values: tf.reverse_sequence(values, lengths, seq_axis=0, batch_axis=1)  # noqa: E731
-    backward = reverse(_block_lstm(layer.backward_layer.cell, reverse(time_major)))
+    backward = reverse(_block_lstm(layer.backward_layer.cell, reverse(time_major), frozen))
     return tf.transpose(tf.concat([forward, backward], axis=-1), [1, 0, 2])
 
 
-def _block_lstm(cell, time_major):
+def _block_lstm(cell, time_major, frozen: bool = False):
     """One direction. BlockLSTM, not BlockLSTMV2: TensorFlow registers V1's gradient for V2, which has a
     different gate order, so V2 trains on wrong gradients. V1 wants gates as (i, c, f, o) where Keras
     keeps (i, f, c, o); its own forget bias and cell clipping are turned off (Keras' bias holds the
-    forget bias, and Keras does not clip)."""
+    forget bias, and Keras does not clip).
+
+    ``frozen`` (serving graphs): the reordered weights are computed once, at load (:func:`_computed_once`).
+    Recomputed per call, the concatenations and splits copy every weight three times: about a quarter of
+    the op time of a one-sentence call (docs/benchmark.md)."""
     def icfo(weights):
         i, f, c, o = tf.split(weights, 4, axis=-1)
         return tf.concat([i, c, f, o], axis=-1)
@@ -117,11 +124,26 @@ def _block_lstm(cell, time_major):
     dtype = time_major.dtype  # float16 under mixed precision; the variables stay float32
     zeros = tf.zeros([tf.shape(time_major)[1], cell.units], dtype)
     no_peephole = tf.zeros([cell.units], dtype)
-    weights = tf.concat([tf.cast(cell.kernel, dtype), tf.cast(cell.recurrent_kernel, dtype)], axis=0)
+    weights = icfo(tf.concat([tf.cast(cell.kernel, dtype), tf.cast(cell.recurrent_kernel, dtype)], axis=0))
+    bias = icfo(tf.cast(cell.bias, dtype))
+    if frozen:
+        weights, bias = (_computed_once(value, f"{cell.name}_block_{name}")
+                         for value, name in ((weights, "weights"), (bias, "bias")))
     return tf.raw_ops.BlockLSTM(
         seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64), x=time_major, cs_prev=zeros, h_prev=zeros,
-        w=icfo(weights), wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=icfo(tf.cast(cell.bias, dtype)),
+        w=weights, wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=bias,
         forget_bias=0.0, cell_clip=-1.0, use_peephole=False).h
+
+
+def _computed_once(value, name):
+    """``value`` (of a serving graph's weights) in a local variable, so a call reads it instead of computing
+    it. Local variables are in no checkpoint; their initializer runs after the weights are restored in every
+    loader (the SavedModel's init op in ``Predictor`` and TensorFlow Serving, an estimator's
+    ``local_init_op``). Code that builds such a graph by hand runs ``local_variables_initializer`` after the
+    global one, not in the same ``session.run``. Computed per call instead (a ``tf.cond`` on whether a cache
+    is filled) the check cost most of what it saved (docs/benchmark.md)."""
+    return tf.compat.v1.Variable(value, trainable=False, name=name,
+                                 collections=[tf.compat.v1.GraphKeys.LOCAL_VARIABLES]).read_value()
 
 
 def of_graph(graph=None) -> Network:
@@ -142,8 +164,14 @@ def _vocabulary_table(path):
 class _CharFeatures:
     """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
 
-    def __init__(self, hp: HParams, vocab_size: int, chars_path: str, dtype=None):
+    def __init__(self, hp: HParams, vocab_size: int, chars_path: str, dtype=None, trim: bool = False):
+        """``trim`` (serving graphs, CNN): convolve only as many character positions as the batch's longest
+        word reaches, not ``max_word_chars``. A real character's output is the same (it sees the same
+        neighbours, padding included: the kernel reaches ``char_kernel_size // 2`` past a word's end) and
+        the positions left out are masked out of the max anyway; one sentence of short words convolves a
+        third of the positions or less."""
         self.hp = hp
+        self.trim = trim and hp.char_representation == "cnn"
         self.compute_dtype = tf.float16 if dtype == "mixed_float16" else tf.float32
         if hp.char_representation == "none":
             return
@@ -167,11 +195,15 @@ class _CharFeatures:
         chars, nchars = text.split_chars(words, hp.max_word_chars)
         if hp.char_representation == "cnn" and packed:
             return self._packed_cnn(words, chars, nchars)
+        width = hp.max_word_chars
+        if self.trim:
+            width = tf.minimum(hp.max_word_chars, tf.maximum(tf.reduce_max(nchars), 1) + hp.char_kernel_size // 2)
+            chars = chars[:, :, :width]
         embedded = self._embedding(self._ids.lookup(chars))
         batch, time = tf.shape(words)[0], tf.shape(words)[1]
-        flat = tf.reshape(embedded, [-1, hp.max_word_chars, hp.char_dim])
+        flat = tf.reshape(embedded, [-1, width, hp.char_dim])
         # Padding words have no characters; giving them one keeps every row valid for the cuDNN LSTM kernel.
-        mask = tf.sequence_mask(tf.maximum(tf.reshape(nchars, [-1]), 1), hp.max_word_chars)
+        mask = tf.sequence_mask(tf.maximum(tf.reshape(nchars, [-1]), 1), width)
         if hp.char_representation == "lstm":
             pooled = self._pool(flat, mask=mask)
         else:
