@@ -1,8 +1,9 @@
 """ner_tagger through its HTTP server (``ner_tagger.container.serve``: gunicorn, SageMaker's contract).
 
 The server runs in ner_tagger's interpreter with one worker on a free loopback port, the exported model
-mounted as ``<work>/ml/model``; the client here is plain ``urllib`` (one connection per request: gunicorn's
-sync workers do not keep connections alive). The figures include JSON encoding and HTTP on both ends,
+mounted as ``<work>/ml/model``; the client here is plain ``urllib``, one connection per request (a new
+connection's cost is in every figure, as for a caller that does not keep connections alive; the threaded
+worker would keep them). The figures include JSON encoding and HTTP on both ends,
 which is what a caller of the endpoint pays; the in-process figures are the model's own.
 """
 import json
