@@ -120,7 +120,7 @@ def scale_records(args, settings):
         path = os.path.join(settings.out_dir, "scale.json")
         sizes = [s.strip() for s in args.scale.split(",") if s.strip()]
         _say(f"scale: {', '.join(sizes)}x ({path})")
-        subprocess.run([settings.tagger_python, os.path.join(ROOT, "scripts", "benchmark_scale.py"), "run",
+        subprocess.run([settings.tagger_python, os.path.join(ROOT, "benchmarks", "scale.py"), "run",
                         "--label", "this run", "--results", path, "--scales", *sizes], cwd=ROOT, check=True)
     else:
         path = args.scale_results

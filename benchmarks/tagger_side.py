@@ -116,7 +116,7 @@ def main(argv=None):
 def _benchmark_predict():
     """benchmarks/predict.py as a module: its measure() is the project's batch-throughput protocol."""
     spec = importlib.util.spec_from_file_location("benchmark_predict",
-                                                  os.path.join(ROOT, "scripts", "benchmark_predict.py"))
+                                                  os.path.join(ROOT, "benchmarks", "predict.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

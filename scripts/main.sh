@@ -5,7 +5,7 @@
 EXTRAS="" source "$(dirname "$0")/setup_env.sh"
 RUN="${RUN:-$ROOT/runs/wnut17}"
 rm -rf "$RUN"
-"$PY" -m ner_tagger.train --config "$ROOT/configs/wnut17.json" --data_dir "$ROOT/ner_tagger/data/wnut17" \
+"$PY" -m ner_tagger.train --config "$ROOT/configs/wnut17.json" --data_dir "$ROOT/ner_tagger/datasets/wnut17" \
   --model_dir "$RUN/checkpoints" --export_dir "$RUN/export" --output_dir "$RUN" "$@"
 echo "--- predict"
 "$PY" -m ner_tagger.predict "$RUN/export" \
