@@ -203,3 +203,28 @@ def test_the_scanner_catches_a_planted_broken_reference():
 @pytest.mark.parametrize("target", ["ner_tagger.hparams.HParams", "ner_tagger.container"])
 def test_a_class_and_a_package_resolve(target):
     assert resolves(target)
+
+
+# Shell scripts name repository paths through the variable that holds the checkout's root: every one counts,
+# whatever it ends in (``"$ROOT/ner_tagger/datasets/wnut17"`` is a folder without a trailing slash).
+SHELL_PATH = re.compile(r"\$\{?(?:ROOT|REPO)\}?/([^\s\"'$;)}]+)")
+
+
+def shell_paths(text, patterns):
+    """The ``$ROOT/...`` paths of a shell script's ``text`` that name nothing (what a run writes aside)."""
+    return [path for path in SHELL_PATH.findall(text)
+            if not generated(path, patterns) and not os.path.exists(os.path.join(ROOT, path))]
+
+
+def test_every_path_a_shell_script_builds_from_the_root_exists():
+    patterns = _ignored_patterns()
+    scripts = [p for top in ("scripts", "benchmarks", ".ci") for p in _walk(os.path.join(ROOT, top))
+               if p.endswith(".sh") or os.path.basename(p) == "run"]
+    assert any(p.endswith("main.sh") for p in scripts)
+    missing = []
+    for path in scripts:
+        with open(path, encoding="utf-8") as fh:
+            missing += [f"{os.path.relpath(path, ROOT)}: {ref}" for ref in shell_paths(fh.read(), patterns)]
+    assert not missing, "\n".join(missing)
+    planted = '--data_dir "$ROOT/ner_tagger/no_such_data" --config "${ROOT}/configs/wnut17.json" "$ROOT/runs/x"'
+    assert shell_paths(planted, patterns) == ["ner_tagger/no_such_data"]
