@@ -101,3 +101,38 @@ def test_viterbi_gives_crf_decodes_tags_and_scores_exactly_ties_and_empty_senten
     np.testing.assert_array_equal(decoded_ids, ref_ids)
     # The marginals computed in the same loop as the Viterbi scores are the stand-alone ones.
     np.testing.assert_array_equal(decoded_marginals, marginals)
+
+
+def log_space_forward_backward(unary, transitions):
+    """Marginals and log Z of one sentence in float64 log space, the textbook recursions."""
+    length, _ = unary.shape
+    alpha, beta = np.zeros_like(unary, np.float64), np.zeros_like(unary, np.float64)
+    alpha[0] = unary[0]
+    for t in range(1, length):
+        alpha[t] = unary[t] + np.logaddexp.reduce(alpha[t - 1][:, None] + transitions, axis=0)
+    for t in range(length - 2, -1, -1):
+        beta[t] = np.logaddexp.reduce(transitions + (unary[t + 1] + beta[t + 1])[None], axis=1)
+    log_z = np.logaddexp.reduce(alpha[-1])
+    return np.exp(alpha + beta - log_z), log_z
+
+
+def test_marginals_keep_their_precision_on_long_sentences_with_large_scores():
+    # The forward-backward runs in probability space, rescaled at every step: scores in the tens and
+    # sentences of 150 tokens (log Z in the thousands) must neither overflow nor lose the small marginals.
+    rng = np.random.default_rng(3)
+    batch, time, tags = 3, 150, 9
+    unary = (20 * rng.normal(size=(batch, time, tags))).astype(np.float32)
+    transitions = (6 * rng.normal(size=(tags, tags))).astype(np.float32)
+    lengths = np.array([150, 97, 2], np.int32)
+    with tf.Graph().as_default():
+        outputs = crf.marginals(tf.constant(unary), tf.constant(lengths), tf.constant(transitions))
+        decoded = crf.decode(tf.constant(unary), tf.constant(lengths), tf.constant(transitions))
+        with tf.compat.v1.Session() as session:
+            (marginals, log_z), (ids, seq_prob, _) = session.run([outputs, decoded])
+    for b, n in enumerate(lengths):
+        expected, expected_log_z = log_space_forward_backward(unary[b, :n].astype(np.float64), transitions)
+        np.testing.assert_allclose(marginals[b, :n], expected, rtol=1e-3, atol=1e-6)
+        assert log_z[b] == pytest.approx(expected_log_z, rel=1e-5)
+        best = path_score(unary[b, :n].astype(np.float64), transitions, list(ids[b, :n]))
+        assert seq_prob[b] == pytest.approx(np.exp(best - expected_log_z), rel=1e-4)
+        assert np.all(marginals[b, n:] == 0)

@@ -88,11 +88,14 @@ def test_packed_char_cnn_gives_the_grid_features_and_gradients(vocab_dir, kernel
         np.testing.assert_allclose(packed_grad, grid_grad, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("implementation", ["fused", "keras"])
-def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab_dir, implementation, tmp_path):
+@pytest.mark.parametrize("implementation, windows_up_to", [("fused", 64), ("keras", 64), ("fused", 0)])
+def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab_dir, implementation,
+                                                                           windows_up_to, tmp_path, monkeypatch):
     # Serving graphs (exports) run the fused kernel whatever trained the weights, lay its weights out once at
     # load (local variables, initialised after the restore as loaders do) and convolve only the
-    # character positions the batch's longest word reaches: same variables, same scores.
+    # character positions the batch's longest word reaches, as one matrix product over character windows
+    # for a few words and with the convolution kernel for more: same variables, same scores.
+    monkeypatch.setattr(network, "WINDOWS_CONV_MAX_WORDS", windows_up_to)
     hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
     rng = np.random.default_rng(1)
     # Words far shorter than max_word_chars (30), so the serving graph convolves 7 positions, not 30.

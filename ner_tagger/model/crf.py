@@ -1,4 +1,6 @@
 """The linear-chain CRF: loss, Viterbi decoding and per-token marginals (tensorflow-addons underneath)."""
+import contextlib
+
 import tensorflow as tf
 import tensorflow_addons as tfa
 
@@ -26,114 +28,194 @@ def viterbi(logits, lengths, transition_params):
     ``tfa.text.crf_decode`` (the same additions, maxima and argmax, so the same tags, ties included), in one
     lean ``tf.while_loop`` and one backtracking loop: crf_decode's Keras RNN and scan take more ops a token,
     and on one sentence the ops a token are most of the time (docs/benchmark.md)."""
-    _, (last, pointers) = _loop(logits, lengths, transition_params)
-    return _backtrack(pointers, last, lengths), tf.reduce_max(last, axis=-1)
+    _, (last, tag_ids) = _loop(logits, lengths, transition_params)
+    return tag_ids, tf.reduce_max(last, axis=-1)
 
 
 def decode(logits, lengths, transition_params):
     """Viterbi path ``[batch, time]`` (int32), its probability ``[batch]`` and ``p(tag_t = k | sentence)``
     ``[batch, time, num_tags]`` (zero on padding).
 
-    The probability is ``exp(best_score - log Z)``: the CRF's own confidence in the whole sequence. One loop
-    over the sentence computes the Viterbi scores (as :func:`viterbi`) and both directions of
-    :func:`marginals`' forward-backward; ``log Z`` comes from the forward scores.
+    The probability is ``exp(path score - log Z)``: the CRF's own confidence in the whole sequence (1 for an
+    empty sentence). One loop over the sentence computes the Viterbi scores (as :func:`viterbi`) and both
+    directions of :func:`marginals`' forward-backward.
     """
     mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
     backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
-    (alphas, gammas), (last, pointers) = _loop(logits, lengths, transition_params, backwards)
-    tag_ids = _backtrack(pointers, last, lengths)
-    token_probs, log_norm = _marginals(alphas, gammas, backwards, lengths, mask)
-    probability = tf.exp(tf.minimum(tf.reduce_max(last, axis=-1) - log_norm, 0.0))
+    emissions = _emissions(logits, backwards)
+    states, (_, tag_ids) = _loop(logits, lengths, transition_params, emissions[0])
+    token_probs, _, log_scales = _marginals(states, emissions, lengths, mask, transition_params)
+    probability = _path_probability(logits, tag_ids, mask, transition_params, emissions[1][0], log_scales)
     return tag_ids, probability, token_probs
 
 
 def marginals(logits, lengths, transition_params):
     """``p(tag_t = k | sentence)`` ``[batch, time, num_tags]`` (zero on padding) and ``log Z`` ``[batch]``.
 
-    Forward-backward in log space, both directions in one loop: the backward scores are the forward
-    recursion run on each sentence reversed with the transitions transposed. This replaced the gradient of
-    ``log Z`` (the same numbers), whose backward loop pushed and popped a stack per token and cost about
-    half of a one-sentence prediction (benchmarks/latency.py, docs/benchmark.md).
+    Forward-backward with both directions in one loop (the backward recursion is the forward one run on
+    each sentence reversed with the transitions transposed), in probability space with each step's scores
+    scaled to sum to one: a step is a small matrix product, where log space needs an ``exp`` and a ``log``
+    over ``[batch, tags, tags]``. The scales give ``log Z``; each token's marginals are normalised where they
+    are formed, so long sentences lose no precision to large log scores.
     """
     mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
     backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
-    (alphas, gammas), _ = _loop(logits, lengths, transition_params, backwards, viterbi=False)
-    return _marginals(alphas, gammas, backwards, lengths, mask)
+    emissions = _emissions(logits, backwards)
+    states, _ = _loop(logits, lengths, transition_params, emissions[0], viterbi=False)
+    return _marginals(states, emissions, lengths, mask, transition_params)[:2]
 
 
-def _marginals(alphas, gammas, backwards, lengths, mask):
-    betas = tf.reverse_sequence(gammas - backwards, lengths, seq_axis=1, batch_axis=0)
-    log_norm = tf.reduce_logsumexp(alphas[:, -1], axis=-1)  # masked steps carry the last real alpha
-    probs = tf.exp(alphas + betas - log_norm[:, None, None])
-    return tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm
+def _growth(transition_params):
+    """``exp`` of the transitions, forwards and transposed for the backward direction ``[2, tags, tags]``,
+    scaled so that the largest is 1 (the scale goes back into ``log Z``), and that largest score."""
+    top = tf.reduce_max(transition_params)
+    both = tf.stack([transition_params, tf.transpose(transition_params)])
+    return tf.exp(both - top), top
 
 
-def _loop(forwards, lengths, transition_params, backwards=None, viterbi=True):
-    """The recursions over time, in one ``tf.while_loop`` (few loop variables, no per-step reads of
-    precomputed masks: on one short sentence the cost is the ops a step, not their size).
+def _emissions(forwards, backwards):
+    """``exp`` of both directions' tag scores ``[2, batch, time, tags]``, each token's scaled so that its
+    largest is 1, and those largest scores ``[2, batch, time]``."""
+    both = tf.stack([forwards, backwards])
+    top = tf.reduce_max(both, axis=-1)
+    return tf.exp(both - top[..., None]), top
 
-    With ``backwards``: ``alpha_t(k) = x_t(k) + logsumexp_j(alpha_{t-1}(j) + T[j, k])`` over ``forwards``
-    with ``T`` and over ``backwards`` with ``T`` transposed (the two directions stacked on a leading axis, one
-    set of ops a step for both); padded steps keep the previous value. First item: both ``[batch, time,
-    tags]`` (else ``None``). With ``viterbi``: crf_decode's recursion over ``forwards``
-    (``CrfDecodeForwardRnnCell``: best score into each tag and where it came from; padded steps keep the
-    scores); second item: the last scores ``[batch, tags]`` and time-major pointers ``[time, batch, tags]``
-    (step 0's are zeros and never read), else ``None``.
+
+def _marginals(states, emissions, lengths, mask, transition_params):
+    """Marginals, ``log Z`` and each step's ``log c_t`` ``[batch, time]`` (0 on padding) from the loop's
+    normalised states ``[2, batch, time, tags]``.
+
+    What flowed into each step from the one before (``states @ growth``, shifted one step; ones at the
+    first) is, backwards, the backward message ``beta`` and, forwards, the step's scale ``c_t`` once times
+    its emissions: ``log Z = sum_t (log c_t + top emission_t) + (length - 1) * top transition``."""
+    growth, top_transition = _growth(transition_params)
+    emissions, top_emission = emissions
+    flat = tf.reshape(states, [2, -1, tf.shape(states)[-1]])
+    flowed = tf.reshape(tf.stack([tf.matmul(flat[0], growth[0]), tf.matmul(flat[1], growth[1])]), tf.shape(states))
+    inflow = tf.concat([tf.ones_like(flowed[:, :, :1]), flowed[:, :, :-1]], axis=2)
+    betas = tf.reverse_sequence(inflow[1], lengths, seq_axis=1, batch_axis=0)
+    joint = states[0] * betas
+    probs = joint / tf.reduce_sum(joint, axis=-1, keepdims=True)
+    log_scales = tf.math.log(tf.reduce_sum(inflow[0] * emissions[0], axis=-1))
+    log_scales = tf.where(mask, log_scales, tf.zeros_like(log_scales))
+    steps = tf.reduce_sum(log_scales + tf.where(mask, top_emission[0], tf.zeros_like(log_scales)), axis=-1)
+    log_norm = steps + tf.cast(tf.maximum(lengths - 1, 0), tf.float32) * top_transition
+    return tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm, log_scales
+
+
+def _path_probability(logits, tag_ids, mask, transition_params, top_emission, log_scales):
+    """``p(path | sentence)`` ``[batch]`` as a product of per-step ratios, each near 1 in size: the path's
+    scaled emission over the step's scale ``c_t``, times its scaled transition (the same ``log Z`` as
+    :func:`_marginals`, regrouped). ``exp(best score - log Z)`` would subtract two sums in the thousands on a
+    long sentence, losing float32's digits."""
+    emitted = tf.gather(logits, tag_ids, batch_dims=2) - top_emission
+    moves = tf.gather_nd(transition_params - tf.reduce_max(transition_params),
+                         tf.stack([tag_ids[:, :-1], tag_ids[:, 1:]], axis=-1))
+    steps = emitted - log_scales + tf.pad(moves, [[0, 0], [1, 0]])
+    log_probability = tf.reduce_sum(tf.where(mask, steps, tf.zeros_like(steps)), axis=-1)
+    return tf.exp(tf.minimum(log_probability, 0.0))
+
+
+@contextlib.contextmanager
+def _graph_loops():
+    """Build the loops inside as TF1 graph loops when the graph is not a function's.
+
+    TF2's functional ``While`` is lowered so that every tensor its body reads from outside (transitions,
+    the scores, the lengths, each TensorArray) becomes one more loop variable, with its own merge, switch,
+    identity and next-iteration nodes at every step; a TF1 loop reads them once, through a constant
+    ``Enter``. On one sentence the nodes a step are the time (docs/benchmark.md). Nothing differentiates
+    through these loops, which is what the functional form is for."""
+    was_v2 = tf.compat.v1.control_flow_v2_enabled()
+    if not was_v2 or tf.executing_eagerly() or tf.compat.v1.get_default_graph().building_function:
+        yield
+        return
+    tf.compat.v1.disable_control_flow_v2()
+    try:
+        yield
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+
+
+UNROLL = 4
+
+
+def _loop(forwards, lengths, transition_params, emissions=None, viterbi=True):
+    """The recursions over time, in one loop of ``UNROLL`` steps an iteration (the loop's own nodes, a few
+    for each loop variable, are paid once an iteration; the time axis is padded to whole iterations).
+
+    With ``emissions`` (:func:`_emissions`): forward-backward in probability space over both directions
+    stacked (see :func:`marginals`): ``s_t = normalise(e_t * (s_{t-1} @ G))``; first item the states
+    ``[2, batch, time, tags]`` (else ``None``). With ``viterbi``: crf_decode's recursion over ``forwards``
+    (``CrfDecodeForwardRnnCell``: best score into each tag, and where it came from); second item the last
+    real step's scores ``[batch, tags]`` and the Viterbi path (else ``None``). Padded steps keep the
+    previous state and point each tag at itself, so backtracking needs no test of where a sentence ends.
     """
-    time = tf.shape(forwards)[1]
-    xs = tf.transpose(forwards, [1, 0, 2])  # [time, batch, k]
-    step_zero = tf.greater(lengths, 0)[:, None]
-    state, outputs = [], []
-    if backwards is not None:
-        transitions = tf.stack([transition_params, tf.transpose(transition_params)])[:, None]  # [2, 1, j, k]
-        both = tf.stack([xs, tf.transpose(backwards, [1, 0, 2])], axis=1)  # [time, 2, batch, k]
-        first = tf.where(step_zero[None], both[0], tf.zeros_like(both[0]))
-        state.append(first)
-        outputs.append(tf.TensorArray(first.dtype, size=time, element_shape=first.shape).write(0, first))
-    if viterbi:
-        state.append(xs[0])
-        outputs.append(tf.TensorArray(tf.int32, size=time, element_shape=xs.shape[1:])
-                       .write(0, tf.zeros_like(xs[0], tf.int32)))
+    with _graph_loops():
+        return _loop_ops(forwards, lengths, transition_params, emissions, viterbi)
 
-    def body(t, state, outputs):
-        keep = tf.less(t, lengths)[:, None]
-        state, outputs = list(state), list(outputs)
-        if backwards is not None:
-            scores = state[0][:, :, :, None] + transitions  # [2, batch, j, k]
-            top = tf.reduce_max(scores, axis=2)
-            value = tf.gather(both, t) + (top + tf.math.log(tf.reduce_sum(tf.exp(scores - top[:, :, None]), axis=2)))
-            state[0] = tf.where(keep[None], value, state[0])
+
+def _loop_ops(forwards, lengths, transition_params, emissions, viterbi):
+    time = tf.shape(forwards)[1]
+    steps = (time + UNROLL - 2) // UNROLL * UNROLL + 1  # step 0, then whole iterations
+    xs = tf.pad(tf.transpose(forwards, [1, 0, 2]), [[0, steps - time], [0, 0], [0, 0]])  # [steps, batch, k]
+    lengths_column = lengths[:, None]
+    state, outputs = [], []
+    if emissions is not None:
+        growth = _growth(transition_params)[0][:, None]  # [2, 1, j, k]
+        emissions = tf.transpose(emissions, [2, 0, 1, 3])  # [time, 2, batch, k]
+        emissions = tf.pad(emissions, [[0, steps - time], [0, 0], [0, 0], [0, 0]])
+        first = emissions[0] / tf.reduce_sum(emissions[0], axis=-1, keepdims=True)
+        state.append(first)
+        outputs.append(tf.TensorArray(first.dtype, size=steps, element_shape=first.shape).write(0, first))
+    if viterbi:
+        moves = transition_params[None]  # [1, j, k]
+        itself = tf.range(tf.shape(transition_params)[0])[None]
+        state.append(xs[0])
+        outputs.append(tf.TensorArray(tf.int32, size=steps, element_shape=xs.shape[1:]))
+
+    def step(t, state, outputs):
+        keep = tf.less(t, lengths_column)
+        if emissions is not None:
+            flow = tf.reduce_sum(state[0][:, :, :, None] * growth, axis=2) * tf.gather(emissions, t)
+            state[0] = tf.where(keep, flow / tf.reduce_sum(flow, axis=-1, keepdims=True), state[0])
             outputs[0] = outputs[0].write(t, state[0])
         if viterbi:
-            scores = state[-1][:, :, None] + transition_params[None]  # [batch, j, k]
+            scores = state[-1][:, :, None] + moves  # [batch, j, k]
             value = tf.gather(xs, t) + tf.reduce_max(scores, axis=1)
-            outputs[-1] = outputs[-1].write(t, tf.cast(tf.argmax(scores, axis=1), tf.int32))
+            outputs[-1] = outputs[-1].write(t, tf.where(keep, tf.argmax(scores, axis=1, output_type=tf.int32),
+                                                        itself))
             state[-1] = tf.where(keep, value, state[-1])
-        return t + 1, state, outputs
 
-    _, state, outputs = tf.while_loop(lambda t, *_: t < time, body, (tf.constant(1), state, outputs))
-    sums = None
-    if backwards is not None:
-        steps = tf.transpose(outputs[0].stack(), [1, 2, 0, 3])  # [2, batch, time, k]
-        sums = (steps[0], steps[1])
-    return sums, ((state[-1], outputs[-1].stack()) if viterbi else None)
+    def body(t, state, outputs):
+        state, outputs = list(state), list(outputs)
+        for offset in range(UNROLL):
+            step(t + offset, state, outputs)
+        return t + UNROLL, state, outputs
+
+    _, state, outputs = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(1), state, outputs))
+    states = None
+    if emissions is not None:
+        states = tf.transpose(outputs[0].stack()[:time], [1, 2, 0, 3])  # [2, batch, time, k]
+    if not viterbi:
+        return states, None
+    return states, (state[-1], _backtrack(outputs[-1], state[-1], lengths, steps, time))
 
 
-def _backtrack(pointers, last_scores, lengths):
-    """``[batch, time]`` tags from time-major ``pointers`` and the last real step's scores: the best last
-    tag, then ``tag_t = pointer_{t+1}[tag_{t+1}]``; 0 past the length (and, for an empty sentence, position
-    0 holds the best tag of its first step's scores, as crf_decode gives)."""
-    time = tf.shape(pointers)[0]
-    last_tag = tf.cast(tf.argmax(last_scores, axis=-1), tf.int32)
-    final = tf.maximum(lengths, 1) - 1
-    none = tf.zeros_like(last_tag)
-    start = tf.where(tf.equal(time - 1, final), last_tag, none)
+def _backtrack(pointers, last_scores, lengths, steps, time):
+    """``[batch, time]`` tags from the pointers (a TensorArray of ``steps`` ``[batch, tags]``, step 0's
+    unused) and the last real step's scores: the best last tag, then ``tag_{t-1} = pointer_t[tag_t]``; 0
+    past the length (and, for an empty sentence, position 0 holds the best tag of its first step's scores,
+    as crf_decode gives)."""
+    last_tag = tf.argmax(last_scores, axis=-1, output_type=tf.int32)
 
     def body(t, tag, tags):
-        tags = tags.write(t + 1, tag)
-        earlier = tf.gather(tf.gather(pointers, t + 1), tag, batch_dims=1)
-        return t - 1, tf.where(t < final, earlier, tf.where(tf.equal(t, final), last_tag, none)), tags
+        for _ in range(UNROLL):
+            tag = tf.gather(pointers.read(t), tag, batch_dims=1)
+            t -= 1
+            tags = tags.write(t, tag)
+        return t, tag, tags
 
-    tags = tf.TensorArray(tf.int32, size=time, element_shape=last_tag.shape)
-    _, tag, tags = tf.while_loop(lambda t, *_: t >= 0, body, (time - 2, start, tags))
-    return tf.transpose(tags.write(0, tag).stack())
+    tags = tf.TensorArray(tf.int32, size=steps, element_shape=last_tag.shape).write(steps - 1, last_tag)
+    _, _, tags = tf.while_loop(lambda t, *_: t > 0, body, (steps - 1, last_tag, tags))
+    tags = tf.transpose(tags.stack()[:time])
+    return tf.where(tf.sequence_mask(tf.maximum(lengths, 1), time), tags, tf.zeros_like(tags))

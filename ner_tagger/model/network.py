@@ -161,6 +161,9 @@ def _vocabulary_table(path):
                                       tf.lookup.TextFileIndex.LINE_NUMBER), num_oov_buckets=1)
 
 
+WINDOWS_CONV_MAX_WORDS = 64
+
+
 class _CharFeatures:
     """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
 
@@ -207,10 +210,35 @@ class _CharFeatures:
         if hp.char_representation == "lstm":
             pooled = self._pool(flat, mask=mask)
         else:
-            conv = self._conv(flat)
+            conv = self._serving_conv(flat) if self.trim else self._conv(flat)
             # Max over real characters only (ReLU outputs are >= 0, so zeroing padding is enough).
             pooled = tf.reduce_max(conv * tf.cast(mask, conv.dtype)[:, :, None], axis=1)
         return tf.reshape(pooled, [batch, time, self.size])
+
+    def _serving_conv(self, flat):
+        """The convolution for a serving graph: as one matrix product (:meth:`_windows_conv`) up to
+        ``WINDOWS_CONV_MAX_WORDS`` words, where a convolution kernel's set-up costs more than its
+        arithmetic; the convolution kernel above, where its arithmetic wins (docs/benchmark.md)."""
+        return tf.cond(tf.shape(flat)[0] <= WINDOWS_CONV_MAX_WORDS, lambda: self._windows_conv(flat),
+                       lambda: self._conv(flat))
+
+    def _windows_conv(self, flat):
+        """The Keras layer's "same" convolution as one matrix product over each position's window of
+        characters (the same weights and numbers, summed in another order): on the few characters of one
+        sentence, a convolution kernel's set-up costs more than its arithmetic (docs/benchmark.md)."""
+        hp = self.hp
+        if not self._conv.built:
+            with tf.name_scope(self._conv.name + "/"):
+                self._conv.build([None, hp.max_word_chars, hp.char_dim])
+        k = hp.char_kernel_size
+        left = (k - 1) // 2
+        width = tf.shape(flat)[1]
+        framed = tf.pad(flat, [[0, 0], [left, k - 1 - left], [0, 0]])
+        windows = tf.concat([framed[:, i:i + width] for i in range(k)], axis=-1)  # [words, width, k * dim]
+        kernel = tf.reshape(tf.cast(self._conv.kernel, self.compute_dtype), [k * hp.char_dim, hp.char_filters])
+        conv = tf.matmul(tf.reshape(windows, [-1, k * hp.char_dim]), kernel)
+        conv = tf.nn.relu(tf.nn.bias_add(conv, tf.cast(self._conv.bias, self.compute_dtype)))
+        return tf.reshape(conv, [-1, width, hp.char_filters])
 
     def _packed_cnn(self, words, chars, nchars):
         """The CNN's features over real characters only. The grid pads every word to ``max_word_chars``
