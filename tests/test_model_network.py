@@ -94,7 +94,7 @@ def test_a_serving_graph_computes_the_same_scores_from_the_same_checkpoint(vocab
     # Serving graphs (exports) run the fused kernel whatever trained the weights, lay its weights out once at
     # load (local variables, initialised after the restore as loaders do) and convolve only the
     # character positions the batch's longest word reaches, as one matrix product over character windows
-    # for a few words and with the convolution kernel for more: same variables, same scores.
+    # for a few words and over packed characters for more: same variables, same scores.
     monkeypatch.setattr(network, "WINDOWS_CONV_MAX_WORDS", windows_up_to)
     hp = HParams.from_dict(dict(TINY, lstm_implementation=implementation, lstm_layers=2))
     rng = np.random.default_rng(1)

@@ -161,6 +161,7 @@ def _vocabulary_table(path):
                                       tf.lookup.TextFileIndex.LINE_NUMBER), num_oov_buckets=1)
 
 
+# Inputs of up to this many words (padding included) take the character-window route in serving graphs.
 WINDOWS_CONV_MAX_WORDS = 64
 
 
@@ -168,11 +169,11 @@ class _CharFeatures:
     """One vector per word from its characters: a CNN with max pooling, a BiLSTM, or nothing."""
 
     def __init__(self, hp: HParams, vocab_size: int, chars_path: str, dtype=None, trim: bool = False):
-        """``trim`` (serving graphs, CNN): convolve only as many character positions as the batch's longest
-        word reaches, not ``max_word_chars``. A real character's output is the same (it sees the same
-        neighbours, padding included: the kernel reaches ``char_kernel_size // 2`` past a word's end) and
-        the positions left out are masked out of the max anyway; one sentence of short words convolves a
-        third of the positions or less."""
+        """``trim`` (serving graphs, CNN): the same features by the cheaper route for the input's size. Up to
+        ``WINDOWS_CONV_MAX_WORDS`` words (a sentence), the grid cut to the character positions the longest
+        word reaches (a real character sees the same neighbours: the kernel reaches ``char_kernel_size // 2``
+        past a word's end), convolved as one matrix product; above, training's packed characters (one URL
+        in a batch makes most of a grid padding). docs/benchmark.md has the figures."""
         self.hp = hp
         self.trim = trim and hp.char_representation == "cnn"
         self.compute_dtype = tf.float16 if dtype == "mixed_float16" else tf.float32
@@ -198,6 +199,25 @@ class _CharFeatures:
         chars, nchars = text.split_chars(words, hp.max_word_chars)
         if hp.char_representation == "cnn" and packed:
             return self._packed_cnn(words, chars, nchars)
+        if self.trim:  # serving: the same numbers, by the cheaper route for the batch's size
+            self._build_cnn()
+            return tf.cond(tf.size(words) <= WINDOWS_CONV_MAX_WORDS,
+                           lambda: self._grid(words, chars, nchars, windows=True),
+                           lambda: self._packed_cnn(words, chars, nchars))
+        return self._grid(words, chars, nchars)
+
+    def _build_cnn(self):
+        """Builds the embedding and convolution under their own names (as a first call would), so that
+        graphs that first call them inside a branch or a name scope make the checkpoint's variables."""
+        hp = self.hp
+        for layer, shape in ((self._embedding, [None]), (self._conv, [None, hp.max_word_chars, hp.char_dim])):
+            if not layer.built:
+                with tf.name_scope(layer.name + "/"):
+                    layer.build(shape)
+
+    def _grid(self, words, chars, nchars, windows=False):
+        """Features over the ``[words, characters]`` grid; ``windows``: the convolution as one matrix product."""
+        hp = self.hp
         width = hp.max_word_chars
         if self.trim:
             width = tf.minimum(hp.max_word_chars, tf.maximum(tf.reduce_max(nchars), 1) + hp.char_kernel_size // 2)
@@ -210,26 +230,16 @@ class _CharFeatures:
         if hp.char_representation == "lstm":
             pooled = self._pool(flat, mask=mask)
         else:
-            conv = self._serving_conv(flat) if self.trim else self._conv(flat)
+            conv = self._windows_conv(flat) if windows else self._conv(flat)
             # Max over real characters only (ReLU outputs are >= 0, so zeroing padding is enough).
             pooled = tf.reduce_max(conv * tf.cast(mask, conv.dtype)[:, :, None], axis=1)
         return tf.reshape(pooled, [batch, time, self.size])
-
-    def _serving_conv(self, flat):
-        """The convolution for a serving graph: as one matrix product (:meth:`_windows_conv`) up to
-        ``WINDOWS_CONV_MAX_WORDS`` words, where a convolution kernel's set-up costs more than its
-        arithmetic; the convolution kernel above, where its arithmetic wins (docs/benchmark.md)."""
-        return tf.cond(tf.shape(flat)[0] <= WINDOWS_CONV_MAX_WORDS, lambda: self._windows_conv(flat),
-                       lambda: self._conv(flat))
 
     def _windows_conv(self, flat):
         """The Keras layer's "same" convolution as one matrix product over each position's window of
         characters (the same weights and numbers, summed in another order): on the few characters of one
         sentence, a convolution kernel's set-up costs more than its arithmetic (docs/benchmark.md)."""
         hp = self.hp
-        if not self._conv.built:
-            with tf.name_scope(self._conv.name + "/"):
-                self._conv.build([None, hp.max_word_chars, hp.char_dim])
         k = hp.char_kernel_size
         left = (k - 1) // 2
         width = tf.shape(flat)[1]
@@ -248,11 +258,7 @@ class _CharFeatures:
         in one sequence, convolved once without padding, and max-pooled per word over the windows that
         start on one of its characters. The same numbers and gradients as the grid (tests/test_model_network.py)."""
         hp = self.hp
-        # Built under their own names (as a first call would), not under the scope below: the checkpoint's.
-        for layer, shape in ((self._embedding, [None]), (self._conv, [None, hp.max_word_chars, hp.char_dim])):
-            if not layer.built:
-                with tf.name_scope(layer.name + "/"):
-                    layer.build(shape)
+        self._build_cnn()
         with tf.name_scope("char_cnn_packed"):  # one scope, so step profiles attribute these ops
             k = hp.char_kernel_size
             left = (k - 1) // 2
