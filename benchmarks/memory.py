@@ -10,7 +10,8 @@
 
 Variants: ``baseline``; ``arena2`` (``MALLOC_ARENA_MAX=2``: glibc keeps one malloc arena per thread
 otherwise, up to 8 per core); ``threads1`` (TensorFlow intra- and inter-op pools of one thread);
-``arena2+threads1``. Prints one JSON object; runs are alternated over ``--repeats``.
+``arena2+threads1``; ``onednn`` (oneDNN's kernels, which jobs turn off unless the environment sets
+``TF_ENABLE_ONEDNN_OPTS``). Prints one JSON object; runs are alternated over ``--repeats``.
 """
 import argparse
 import json
@@ -31,6 +32,7 @@ VARIANTS = {
     "arena2": ({"MALLOC_ARENA_MAX": "2"}, []),
     "threads1": ({}, ["--intra_op_threads", "1", "--inter_op_threads", "1"]),
     "arena2+threads1": ({"MALLOC_ARENA_MAX": "2"}, ["--intra_op_threads", "1", "--inter_op_threads", "1"]),
+    "onednn": ({"TF_ENABLE_ONEDNN_OPTS": "1"}, []),
 }
 FLOORS = ("tensorflow", "tensorflow_addons", "ner_tagger.model.model_fn")
 

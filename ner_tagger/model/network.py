@@ -163,6 +163,9 @@ def _vocabulary_table(path):
 
 # Inputs of up to this many words (padding included) take the character-window route in serving graphs.
 WINDOWS_CONV_MAX_WORDS = 64
+# The packed characters are padded to a multiple of this many positions: the convolution keeps memory for
+# every input length it has seen, and unrounded lengths are new at almost every step (docs/benchmark.md).
+PACKED_LENGTH_STEP = 512
 
 
 class _CharFeatures:
@@ -267,11 +270,14 @@ class _CharFeatures:
             framed = tf.pad(ids, [[0, 0], [left, k - 1 - left]], constant_values=-1)  # -1: the conv's zeros
             where = tf.where(tf.sequence_mask(real + k - 1, hp.max_word_chars + k - 1))  # [packed, (word, col)]
             packed = tf.gather_nd(framed, where)
+            size = tf.shape(packed)[0]
+            rounded = (size + PACKED_LENGTH_STEP - 1) // PACKED_LENGTH_STEP * PACKED_LENGTH_STEP
+            packed = tf.pad(packed, [[0, rounded - size]], constant_values=-1)
             embedded = self._embedding(tf.maximum(packed, 0)) * tf.cast(packed >= 0, self.compute_dtype)[:, None]
             kernel = tf.cast(self._conv.kernel, self.compute_dtype)
             conv = tf.nn.conv1d(embedded[None], kernel, stride=1, padding="VALID")[0]
             conv = tf.nn.relu(tf.nn.bias_add(conv, tf.cast(self._conv.bias, self.compute_dtype)))
-            conv = tf.pad(conv, [[0, k - 1], [0, 0]])  # aligned with the packed positions
+            conv = tf.pad(conv, [[0, k - 1], [0, 0]])[:size]  # aligned with the packed positions, rounding cut
             word, col = where[:, 0], where[:, 1]
             starts = col < tf.gather(tf.cast(real, col.dtype), word)  # windows that start on a character
             pooled = tf.math.segment_max(tf.boolean_mask(conv, starts), tf.boolean_mask(word, starts))
