@@ -67,7 +67,9 @@ def marginals(logits, lengths, transition_params):
 
 def _growth(transition_params):
     """``exp`` of the transitions, forwards and transposed for the backward direction ``[2, tags, tags]``,
-    scaled so that the largest is 1 (the scale goes back into ``log Z``), and that largest score."""
+    scaled so that the largest is 1 (the scale goes back into ``log Z``), and that largest score. float32's
+    ``exp`` reaches 0 below -87: transitions spanning that much would zero a step (trained ones span a few
+    nats: under 5 on WNUT-17 and the synthetic news corpus)."""
     top = tf.reduce_max(transition_params)
     both = tf.stack([transition_params, tf.transpose(transition_params)])
     return tf.exp(both - top), top
