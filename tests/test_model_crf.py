@@ -136,3 +136,32 @@ def test_marginals_keep_their_precision_on_long_sentences_with_large_scores():
         best = path_score(unary[b, :n].astype(np.float64), transitions, list(ids[b, :n]))
         assert seq_prob[b] == pytest.approx(np.exp(best - expected_log_z), rel=1e-4)
         assert np.all(marginals[b, n:] == 0)
+
+
+@pytest.mark.parametrize("scale", [1.0, 15.0])
+def test_the_loss_and_its_gradients_are_tensorflow_addons_own(scale):
+    # Training's log Z carries its gradient in closed form (marginals, expected transitions): the loss and
+    # both gradients must be those of differentiating tfa's forward recursion, empty and 1-token sentences
+    # included.
+    import tensorflow_addons as tfa
+
+    rng = np.random.default_rng(11)
+    batch, time, tags = 6, 9, 5
+    unary = (scale * rng.normal(size=(batch, time, tags))).astype(np.float32)
+    transitions = rng.normal(size=(tags, tags)).astype(np.float32)
+    gold = rng.integers(0, tags, size=(batch, time)).astype(np.int32)
+    lengths = np.array([9, 0, 1, 5, 2, 8], np.int32)
+    with tf.Graph().as_default():
+        logits, trans = tf.constant(unary), tf.Variable(transitions)
+        ours = tf.reduce_sum(tf.constant([1.0, 2.0, 3.0, 0.5, -1.0, 1.5]) *
+                             crf.negative_log_likelihood(logits, gold, lengths, trans))
+        theirs = tf.reduce_sum(tf.constant([1.0, 2.0, 3.0, 0.5, -1.0, 1.5]) *
+                               -tfa.text.crf_log_likelihood(logits, gold, lengths, trans)[0])
+        grads = [tf.gradients(loss, [logits, trans]) for loss in (ours, theirs)]
+        with tf.compat.v1.Session() as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            (ours, theirs), (our_grads, their_grads) = session.run([(ours, theirs), grads])
+    assert ours == pytest.approx(theirs, rel=1e-5)
+    for mine, reference in zip(our_grads, their_grads):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-5)
+    assert np.all(our_grads[0][1] == 0) and np.all(our_grads[0][2, 1:] == 0)  # nothing past a length

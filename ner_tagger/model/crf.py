@@ -1,5 +1,6 @@
 """The linear-chain CRF: loss, Viterbi decoding and per-token marginals (tensorflow-addons underneath)."""
 import contextlib
+from typing import NamedTuple
 
 import tensorflow as tf
 import tensorflow_addons as tfa
@@ -12,9 +13,38 @@ def transitions(num_tags: int) -> tf.Variable:
 
 
 def negative_log_likelihood(logits, tag_ids, lengths, transition_params):
-    """Per-sentence ``-log p(tags | sentence)``, shape ``[batch]``."""
-    log_likelihood, _ = tfa.text.crf_log_likelihood(logits, tag_ids, lengths, transition_params)
-    return -log_likelihood
+    """Per-sentence ``-log p(tags | sentence)``, shape ``[batch]``: :func:`log_norm` minus the tags' score
+    (tensorflow-addons' ``crf_sequence_score``, a few gathers)."""
+    logits = tf.convert_to_tensor(logits)
+    transition_params = tf.cast(transition_params, logits.dtype)
+    tag_ids, lengths = tf.cast(tag_ids, tf.int32), tf.cast(lengths, tf.int32)
+    score = tfa.text.crf_sequence_score(logits, tag_ids, lengths, transition_params)
+    return log_norm(logits, lengths, transition_params) - score
+
+
+def log_norm(logits, lengths, transition_params):
+    """``log Z`` ``[batch]`` (0 for an empty sentence), with its exact gradient: ``d log Z / d logits`` is
+    the marginals and ``d log Z / d transitions`` the expected transition counts, both from one
+    forward-backward (:func:`marginals`' loop). Differentiating the forward recursion instead runs a second
+    loop backwards through stacks of every step's values, twice the ops for the same numbers."""
+    lengths = tf.cast(lengths, tf.int32)
+
+    @tf.custom_gradient
+    def forward(logits, transition_params):
+        mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
+        backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
+        emissions = _emissions(logits, backwards)
+        states, _ = _loop(logits, lengths, transition_params, emissions[0], viterbi=False)
+        parts = _forward_backward(states, emissions, lengths, mask, transition_params)
+
+        def gradient(upstream):
+            counts = _expected_transitions(states, parts, emissions[0][0], mask, transition_params)
+            return (upstream[:, None, None] * parts.probs,
+                    tf.reduce_sum(upstream[:, None, None] * counts, axis=0))
+
+        return parts.log_norm, gradient
+
+    return forward(tf.convert_to_tensor(logits), tf.convert_to_tensor(transition_params))
 
 
 def best_path(logits, lengths, transition_params):
@@ -44,9 +74,9 @@ def decode(logits, lengths, transition_params):
     backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
     emissions = _emissions(logits, backwards)
     states, (_, tag_ids) = _loop(logits, lengths, transition_params, emissions[0])
-    token_probs, _, log_scales = _marginals(states, emissions, lengths, mask, transition_params)
-    probability = _path_probability(logits, tag_ids, mask, transition_params, emissions[1][0], log_scales)
-    return tag_ids, probability, token_probs
+    parts = _forward_backward(states, emissions, lengths, mask, transition_params)
+    probability = _path_probability(logits, tag_ids, mask, transition_params, emissions[1][0], parts.log_scales)
+    return tag_ids, probability, parts.probs
 
 
 def marginals(logits, lengths, transition_params):
@@ -62,7 +92,8 @@ def marginals(logits, lengths, transition_params):
     backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
     emissions = _emissions(logits, backwards)
     states, _ = _loop(logits, lengths, transition_params, emissions[0], viterbi=False)
-    return _marginals(states, emissions, lengths, mask, transition_params)[:2]
+    parts = _forward_backward(states, emissions, lengths, mask, transition_params)
+    return parts.probs, parts.log_norm
 
 
 def _growth(transition_params):
@@ -83,9 +114,17 @@ def _emissions(forwards, backwards):
     return tf.exp(both - top[..., None]), top
 
 
-def _marginals(states, emissions, lengths, mask, transition_params):
-    """Marginals, ``log Z`` and each step's ``log c_t`` ``[batch, time]`` (0 on padding) from the loop's
-    normalised states ``[2, batch, time, tags]``.
+class _ForwardBackward(NamedTuple):
+    probs: tf.Tensor  # p(tag_t = k | sentence) [batch, time, tags], 0 on padding
+    log_norm: tf.Tensor  # log Z [batch]
+    log_scales: tf.Tensor  # log c_t [batch, time], 0 on padding
+    inflow: tf.Tensor  # normalised state of the step before, times G, both directions [2, batch, time, tags]
+    betas: tf.Tensor  # backward messages in forward time [batch, time, tags]
+
+
+def _forward_backward(states, emissions, lengths, mask, transition_params) -> _ForwardBackward:
+    """Marginals, ``log Z`` and each step's ``log c_t`` from the loop's normalised states
+    ``[2, batch, time, tags]``.
 
     What flowed into each step from the one before (``states @ growth``, shifted one step; ones at the
     first) is, backwards, the backward message ``beta`` and, forwards, the step's scale ``c_t`` once times
@@ -102,13 +141,27 @@ def _marginals(states, emissions, lengths, mask, transition_params):
     log_scales = tf.where(mask, log_scales, tf.zeros_like(log_scales))
     steps = tf.reduce_sum(log_scales + tf.where(mask, top_emission[0], tf.zeros_like(log_scales)), axis=-1)
     log_norm = steps + tf.cast(tf.maximum(lengths - 1, 0), tf.float32) * top_transition
-    return tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm, log_scales
+    return _ForwardBackward(tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm, log_scales, inflow,
+                            betas)
+
+
+def _expected_transitions(states, parts, emissions, mask, transition_params):
+    """``E[#(tag i -> tag j)]`` ``[batch, tags, tags]``: ``sum_t a_{t-1}(i) G(i, j) e_t(j) beta_t(j) / n_t``
+    over each sentence's steps after the first, ``n_t`` the step's normaliser (``sum_j inflow_t(j) e_t(j)
+    beta_t(j)``, since ``inflow_t = a_{t-1} @ G``)."""
+    growth = _growth(transition_params)[0][0]
+    ahead = emissions * parts.betas  # e_t(j) beta_t(j)
+    normaliser = tf.reduce_sum(parts.inflow[0] * ahead, axis=-1)
+    later = tf.logical_and(mask, tf.range(tf.shape(mask)[1])[None] > 0)
+    weights = tf.where(later, 1.0 / tf.where(later, normaliser, tf.ones_like(normaliser)), tf.zeros_like(normaliser))
+    before = tf.pad(states[0][:, :-1], [[0, 0], [1, 0], [0, 0]])  # a_{t-1}, zeros at t = 0
+    return growth * tf.matmul(before * weights[:, :, None], ahead, transpose_a=True)
 
 
 def _path_probability(logits, tag_ids, mask, transition_params, top_emission, log_scales):
     """``p(path | sentence)`` ``[batch]`` as a product of per-step ratios, each near 1 in size: the path's
     scaled emission over the step's scale ``c_t``, times its scaled transition (the same ``log Z`` as
-    :func:`_marginals`, regrouped). ``exp(best score - log Z)`` would subtract two sums in the thousands on a
+    :func:`_forward_backward`, regrouped). ``exp(best score - log Z)`` would subtract two sums in the thousands on a
     long sentence, losing float32's digits."""
     emitted = tf.gather(logits, tag_ids, batch_dims=2) - top_emission
     moves = tf.gather_nd(transition_params - tf.reduce_max(transition_params),
