@@ -131,7 +131,9 @@ def targets(summary: Dict[str, Dict]) -> List[Dict]:
          mean(theirs, "latency_tags_only_p50_ms"), lambda a, b: a <= b),
         ("latency p99 <= spaCy's (tags only)", mean(ours, "latency_tags_only_p99_ms"),
          mean(theirs, "latency_tags_only_p99_ms"), lambda a, b: a <= b),
-        ("HTTP latency p50 < 5 ms", mean(ours, "http_latency_p50_ms"), 5.0, lambda a, b: a < b),
+        # Without --serve there is no HTTP figure: not measured, not failed.
+        ("HTTP latency p50 < 5 ms", mean(ours, "http_latency_p50_ms"),
+         None if mean(ours, "http_latency_p50_ms") is None else 5.0, lambda a, b: a < b),
         ("peak training RSS <= 2x spaCy's", mean(ours, "peak_rss_mb"),
          None if mean(theirs, "peak_rss_mb") is None else 2 * mean(theirs, "peak_rss_mb"), lambda a, b: a <= b),
     ]

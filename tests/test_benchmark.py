@@ -171,6 +171,15 @@ def test_never_reaching_spacys_best_fails_that_target():
     assert met["time to spaCy's best dev F1 <= spaCy's"] is False
 
 
+def test_a_run_without_http_figures_leaves_that_target_unjudged():
+    ours = report.summarize([dict(_figures(0.1, 1, 1, 1, 20), http_latency_p50_ms=None)])
+    theirs = report.summarize([_figures(0.2, 1, 1, 1, 30)])
+    rows = report.targets({"ner_tagger": ours, "spacy": theirs})
+    met = {t["target"]: t["met"] for t in rows}
+    assert met["HTTP latency p50 < 5 ms"] is None
+    assert "| HTTP latency p50 < 5 ms | - |" in report.targets_markdown(rows)
+
+
 def test_figures_flatten_one_seed():
     train = {"evaluations": [{"seconds": 12.0, "f1": 0.2}, {"seconds": 30.0, "f1": 0.35}],
              "best_dev_f1": 0.35, "train_wall_s": 55.0, "peak_rss_mb": 1000.0,
