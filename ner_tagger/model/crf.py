@@ -31,14 +31,10 @@ def log_norm(logits, lengths, transition_params):
 
     @tf.custom_gradient
     def forward(logits, transition_params):
-        mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
-        backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
-        emissions = _emissions(logits, backwards)
-        states, _ = _loop(logits, lengths, transition_params, emissions[0], viterbi=False)
-        parts = _forward_backward(states, emissions, lengths, mask, transition_params)
+        parts, _ = _forward_backward(logits, lengths, transition_params, viterbi=False)
 
         def gradient(upstream):
-            counts = _expected_transitions(states, parts, emissions[0][0], mask, transition_params)
+            counts = _expected_transitions(parts)
             return (upstream[:, None, None] * parts.probs,
                     tf.reduce_sum(upstream[:, None, None] * counts, axis=0))
 
@@ -70,13 +66,8 @@ def decode(logits, lengths, transition_params):
     empty sentence). One loop over the sentence computes the Viterbi scores (as :func:`viterbi`) and both
     directions of :func:`marginals`' forward-backward.
     """
-    mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
-    backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
-    emissions = _emissions(logits, backwards)
-    states, (_, tag_ids) = _loop(logits, lengths, transition_params, emissions[0])
-    parts = _forward_backward(states, emissions, lengths, mask, transition_params)
-    probability = _path_probability(logits, tag_ids, mask, transition_params, emissions[1][0], parts.log_scales)
-    return tag_ids, probability, parts.probs
+    parts, (_, tag_ids) = _forward_backward(logits, lengths, transition_params, viterbi=True)
+    return tag_ids, _path_probability(logits, tag_ids, transition_params, parts), parts.probs
 
 
 def marginals(logits, lengths, transition_params):
@@ -88,11 +79,7 @@ def marginals(logits, lengths, transition_params):
     over ``[batch, tags, tags]``. The scales give ``log Z``; each token's marginals are normalised where they
     are formed, so long sentences lose no precision to large log scores.
     """
-    mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
-    backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
-    emissions = _emissions(logits, backwards)
-    states, _ = _loop(logits, lengths, transition_params, emissions[0], viterbi=False)
-    parts = _forward_backward(states, emissions, lengths, mask, transition_params)
+    parts, _ = _forward_backward(logits, lengths, transition_params, viterbi=False)
     return parts.probs, parts.log_norm
 
 
@@ -115,22 +102,33 @@ def _emissions(forwards, backwards):
 
 
 class _ForwardBackward(NamedTuple):
+    """What one forward-backward gives: the answers, and what the path probability and the gradient of
+    ``log Z`` are made from (each computed once)."""
     probs: tf.Tensor  # p(tag_t = k | sentence) [batch, time, tags], 0 on padding
     log_norm: tf.Tensor  # log Z [batch]
     log_scales: tf.Tensor  # log c_t [batch, time], 0 on padding
-    inflow: tf.Tensor  # normalised state of the step before, times G, both directions [2, batch, time, tags]
+    mask: tf.Tensor  # real tokens [batch, time]
+    alphas: tf.Tensor  # normalised forward states [batch, time, tags]
+    inflow: tf.Tensor  # the step before's normalised forward state times G [batch, time, tags] (ones at t = 0)
     betas: tf.Tensor  # backward messages in forward time [batch, time, tags]
+    emissions: tf.Tensor  # scaled exp of the tag scores, forwards [batch, time, tags]
+    top_emission: tf.Tensor  # each token's largest tag score [batch, time]
+    growth: tf.Tensor  # G = exp(T - max T) [tags, tags]
+    top_transition: tf.Tensor  # max T []
 
 
-def _forward_backward(states, emissions, lengths, mask, transition_params) -> _ForwardBackward:
-    """Marginals, ``log Z`` and each step's ``log c_t`` from the loop's normalised states
-    ``[2, batch, time, tags]``.
+def _forward_backward(logits, lengths, transition_params, viterbi):
+    """One loop over the sentences (:func:`_loop`): the forward-backward's :class:`_ForwardBackward` and,
+    with ``viterbi``, the Viterbi result (last scores, path), else ``None``.
 
-    What flowed into each step from the one before (``states @ growth``, shifted one step; ones at the
-    first) is, backwards, the backward message ``beta`` and, forwards, the step's scale ``c_t`` once times
-    its emissions: ``log Z = sum_t (log c_t + top emission_t) + (length - 1) * top transition``."""
+    What flowed into each step from the one before (``states @ G``, shifted one step; ones at the first)
+    is, backwards, the backward message ``beta`` and, forwards, the step's scale ``c_t`` once times its
+    emissions: ``log Z = sum_t (log c_t + top emission_t) + (length - 1) * top transition``."""
+    mask = tf.sequence_mask(lengths, tf.shape(logits)[1])
+    backwards = tf.reverse_sequence(logits, lengths, seq_axis=1, batch_axis=0)
+    emissions, top_emission = _emissions(logits, backwards)
     growth, top_transition = _growth(transition_params)
-    emissions, top_emission = emissions
+    states, best = _loop(logits, lengths, transition_params, (emissions, growth), viterbi)
     flat = tf.reshape(states, [2, -1, tf.shape(states)[-1]])
     flowed = tf.reshape(tf.stack([tf.matmul(flat[0], growth[0]), tf.matmul(flat[1], growth[1])]), tf.shape(states))
     inflow = tf.concat([tf.ones_like(flowed[:, :, :1]), flowed[:, :, :-1]], axis=2)
@@ -141,33 +139,32 @@ def _forward_backward(states, emissions, lengths, mask, transition_params) -> _F
     log_scales = tf.where(mask, log_scales, tf.zeros_like(log_scales))
     steps = tf.reduce_sum(log_scales + tf.where(mask, top_emission[0], tf.zeros_like(log_scales)), axis=-1)
     log_norm = steps + tf.cast(tf.maximum(lengths - 1, 0), tf.float32) * top_transition
-    return _ForwardBackward(tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm, log_scales, inflow,
-                            betas)
+    parts = _ForwardBackward(tf.where(mask[:, :, None], probs, tf.zeros_like(probs)), log_norm, log_scales, mask,
+                             states[0], inflow[0], betas, emissions[0], top_emission[0], growth[0], top_transition)
+    return parts, best
 
 
-def _expected_transitions(states, parts, emissions, mask, transition_params):
+def _expected_transitions(parts: _ForwardBackward):
     """``E[#(tag i -> tag j)]`` ``[batch, tags, tags]``: ``sum_t a_{t-1}(i) G(i, j) e_t(j) beta_t(j) / n_t``
     over each sentence's steps after the first, ``n_t`` the step's normaliser (``sum_j inflow_t(j) e_t(j)
     beta_t(j)``, since ``inflow_t = a_{t-1} @ G``)."""
-    growth = _growth(transition_params)[0][0]
-    ahead = emissions * parts.betas  # e_t(j) beta_t(j)
-    normaliser = tf.reduce_sum(parts.inflow[0] * ahead, axis=-1)
-    later = tf.logical_and(mask, tf.range(tf.shape(mask)[1])[None] > 0)
+    ahead = parts.emissions * parts.betas  # e_t(j) beta_t(j)
+    normaliser = tf.reduce_sum(parts.inflow * ahead, axis=-1)
+    later = tf.logical_and(parts.mask, tf.range(tf.shape(parts.mask)[1])[None] > 0)
     weights = tf.where(later, 1.0 / tf.where(later, normaliser, tf.ones_like(normaliser)), tf.zeros_like(normaliser))
-    before = tf.pad(states[0][:, :-1], [[0, 0], [1, 0], [0, 0]])  # a_{t-1}, zeros at t = 0
-    return growth * tf.matmul(before * weights[:, :, None], ahead, transpose_a=True)
+    before = tf.pad(parts.alphas[:, :-1], [[0, 0], [1, 0], [0, 0]])  # a_{t-1}, zeros at t = 0
+    return parts.growth * tf.matmul(before * weights[:, :, None], ahead, transpose_a=True)
 
 
-def _path_probability(logits, tag_ids, mask, transition_params, top_emission, log_scales):
+def _path_probability(logits, tag_ids, transition_params, parts: _ForwardBackward):
     """``p(path | sentence)`` ``[batch]`` as a product of per-step ratios, each near 1 in size: the path's
     scaled emission over the step's scale ``c_t``, times its scaled transition (the same ``log Z`` as
     :func:`_forward_backward`, regrouped). ``exp(best score - log Z)`` would subtract two sums in the thousands on a
     long sentence, losing float32's digits."""
-    emitted = tf.gather(logits, tag_ids, batch_dims=2) - top_emission
-    moves = tf.gather_nd(transition_params - tf.reduce_max(transition_params),
-                         tf.stack([tag_ids[:, :-1], tag_ids[:, 1:]], axis=-1))
-    steps = emitted - log_scales + tf.pad(moves, [[0, 0], [1, 0]])
-    log_probability = tf.reduce_sum(tf.where(mask, steps, tf.zeros_like(steps)), axis=-1)
+    emitted = tf.gather(logits, tag_ids, batch_dims=2) - parts.top_emission
+    moves = tf.gather_nd(transition_params - parts.top_transition, tf.stack([tag_ids[:, :-1], tag_ids[:, 1:]], axis=-1))
+    steps = emitted - parts.log_scales + tf.pad(moves, [[0, 0], [1, 0]])
+    log_probability = tf.reduce_sum(tf.where(parts.mask, steps, tf.zeros_like(steps)), axis=-1)
     return tf.exp(tf.minimum(log_probability, 0.0))
 
 
@@ -194,29 +191,31 @@ def _graph_loops():
 UNROLL = 4
 
 
-def _loop(forwards, lengths, transition_params, emissions=None, viterbi=True):
+def _loop(forwards, lengths, transition_params, probabilities=None, viterbi=True):
     """The recursions over time, in one loop of ``UNROLL`` steps an iteration (the loop's own nodes, a few
     for each loop variable, are paid once an iteration; the time axis is padded to whole iterations).
 
-    With ``emissions`` (:func:`_emissions`): forward-backward in probability space over both directions
-    stacked (see :func:`marginals`): ``s_t = normalise(e_t * (s_{t-1} @ G))``; first item the states
-    ``[2, batch, time, tags]`` (else ``None``). With ``viterbi``: crf_decode's recursion over ``forwards``
-    (``CrfDecodeForwardRnnCell``: best score into each tag, and where it came from); second item the last
-    real step's scores ``[batch, tags]`` and the Viterbi path (else ``None``). Padded steps keep the
-    previous state and point each tag at itself, so backtracking needs no test of where a sentence ends.
+    With ``probabilities`` (both directions' scaled emissions and ``G``: :func:`_emissions`, :func:`_growth`):
+    forward-backward in probability space over both directions stacked (see :func:`marginals`):
+    ``s_t = normalise(e_t * (s_{t-1} @ G))``; first item the states ``[2, batch, time, tags]`` (else
+    ``None``). With ``viterbi``: crf_decode's recursion over ``forwards`` (``CrfDecodeForwardRnnCell``: best
+    score into each tag, and where it came from); second item the last real step's scores ``[batch, tags]``
+    and the Viterbi path (else ``None``). Padded steps keep the previous state and point each tag at itself,
+    so backtracking needs no test of where a sentence ends.
     """
     with _graph_loops():
-        return _loop_ops(forwards, lengths, transition_params, emissions, viterbi)
+        return _loop_ops(forwards, lengths, transition_params, probabilities, viterbi)
 
 
-def _loop_ops(forwards, lengths, transition_params, emissions, viterbi):
+def _loop_ops(forwards, lengths, transition_params, probabilities, viterbi):
     time = tf.shape(forwards)[1]
     steps = (time + UNROLL - 2) // UNROLL * UNROLL + 1  # step 0, then whole iterations
     xs = tf.pad(tf.transpose(forwards, [1, 0, 2]), [[0, steps - time], [0, 0], [0, 0]])  # [steps, batch, k]
     lengths_column = lengths[:, None]
-    state, outputs = [], []
-    if emissions is not None:
-        growth = _growth(transition_params)[0][:, None]  # [2, 1, j, k]
+    state, outputs, emissions = [], [], None
+    if probabilities is not None:
+        emissions, growth = probabilities
+        growth = growth[:, None]  # [2, 1, j, k]
         emissions = tf.transpose(emissions, [2, 0, 1, 3])  # [time, 2, batch, k]
         emissions = tf.pad(emissions, [[0, steps - time], [0, 0], [0, 0], [0, 0]])
         first = emissions[0] / tf.reduce_sum(emissions[0], axis=-1, keepdims=True)

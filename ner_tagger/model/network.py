@@ -60,8 +60,8 @@ class Network:
         if training and self.hp.word_dropout > 0:
             dropped = tf.random.uniform(tf.shape(ids), seed=self.hp.seed) < self.hp.word_dropout
             ids = tf.where(dropped, tf.cast(len(self.vocab.words), ids.dtype), ids)
-        # Training packs the characters (the same features, a fraction of the convolution's work); other
-        # graphs (evaluation, exports) keep the padded grid, fewer ops for one short sentence.
+        # Training packs the characters (the same features, a fraction of the convolution's work);
+        # evaluation keeps the padded grid, exports pick a route by input size (_CharFeatures).
         embedded = tf.concat([self._words(ids), self._chars(words, packed=training)], axis=-1)
         outputs = self._dropout(embedded, training=training)
         mask = tf.sequence_mask(lengths, tf.shape(words)[1])
